@@ -1,0 +1,48 @@
+/**
+ * Decompression of a control.tar member with a hard cap on the output, so a decompression bomb is
+ * refused with a clear error instead of exhausting a 128 MB isolate.
+ *
+ * gzip and zstd use node:zlib, which workerd provides under `nodejs_compat` and which stops at
+ * `maxOutputLength`; xz uses our pure-JS decoder (see xz.ts for why).
+ */
+import { gunzipSync, zstdDecompressSync } from "node:zlib";
+import { DebFormatError } from "./errors.ts";
+import { XzError, xzDecompress } from "./xz.ts";
+
+export type Compression = "none" | "gzip" | "xz" | "zstd";
+
+const EXTENSIONS: Record<string, Compression> = { "": "none", ".gz": "gzip", ".xz": "xz", ".zst": "zstd" };
+
+/** "control.tar.xz" → "xz"; undefined when the base or the extension is not one dpkg accepts. */
+export function compressionOf(member: string, base: "control.tar" | "data.tar"): Compression | undefined {
+  if (!member.startsWith(base)) return undefined;
+  return EXTENSIONS[member.slice(base.length)];
+}
+
+/** Decompress `bytes`, refusing to produce more than `maxOutput` bytes. */
+export function decompress(kind: Compression, bytes: Uint8Array, maxOutput: number): Uint8Array {
+  const tooLarge = () =>
+    new DebFormatError(
+      "control_tar_too_large",
+      `control.tar expands to more than ${maxOutput} bytes (a decompression bomb, or far more control data than a package needs)`,
+    );
+  if (kind === "none") {
+    if (bytes.length > maxOutput) throw tooLarge();
+    return bytes;
+  }
+  try {
+    if (kind === "xz") return xzDecompress(bytes, maxOutput);
+    const options = { maxOutputLength: maxOutput };
+    const out = kind === "gzip" ? gunzipSync(bytes, options) : zstdDecompressSync(bytes, options);
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  } catch (cause) {
+    if (isOutputLimit(cause)) throw tooLarge();
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    throw new DebFormatError("control_decompression_failed", `control.tar (${kind}) is corrupt: ${detail}`);
+  }
+}
+
+function isOutputLimit(cause: unknown): boolean {
+  if (cause instanceof XzError) return cause.reason === "too_large";
+  return cause instanceof RangeError || (cause as { code?: unknown } | null)?.code === "ERR_BUFFER_TOO_LARGE";
+}

@@ -1,0 +1,74 @@
+/**
+ * Every way a `.deb` or a control file can be refused, as a stable snake_case code. The Worker maps
+ * these to `400 invalid_package` with the code in `details`, so clients can tell them apart.
+ */
+export type DebErrorCode =
+  // ar container (deb(5))
+  | "not_ar_archive"
+  | "truncated"
+  | "bad_ar_header"
+  | "bad_ar_member_name"
+  // deb(5) member layout
+  | "bad_debian_binary"
+  | "unsupported_deb_version"
+  | "member_order"
+  | "missing_control_member"
+  | "missing_data_member"
+  | "unsupported_compression"
+  // control.tar
+  | "control_member_too_large"
+  | "control_decompression_failed"
+  | "control_tar_too_large"
+  | "bad_tar"
+  | "missing_control_file"
+  | "duplicate_control_file"
+  | "control_file_too_large"
+  // control file contents (Debian Policy §5)
+  | "not_utf8"
+  | "forbidden_character"
+  | "bad_field_name"
+  | "bad_field_syntax"
+  | "duplicate_field"
+  | "empty_continuation_line"
+  | "multiple_paragraphs"
+  | "comment_in_control"
+  | "field_too_long"
+  | "reserved_field"
+  | "missing_field"
+  | "bad_package_name"
+  | "bad_version"
+  | "bad_architecture"
+  | "bad_source"
+  // pool paths and index rendering
+  | "bad_component";
+
+/** An expected failure, as a value (STYLE.md): a code, a message a person can act on, a field if any. */
+export interface DebError {
+  code: DebErrorCode;
+  message: string;
+  field?: string;
+}
+
+export type Result<T, E = DebError> = { ok: true; value: T } | { ok: false; error: E };
+
+export function ok<T>(value: T): { ok: true; value: T } {
+  return { ok: true, value };
+}
+
+export function fail(code: DebErrorCode, message: string, field?: string): { ok: false; error: DebError } {
+  return { ok: false, error: field === undefined ? { code, message } : { code, message, field } };
+}
+
+/**
+ * Thrown only inside deb/'s parsers to unwind from deep in a stream, and caught at their public
+ * entry points, which turn it back into a `DebError` value. It never leaves deb/.
+ */
+export class DebFormatError extends Error {
+  readonly error: DebError;
+
+  constructor(code: DebErrorCode, message: string, field?: string) {
+    super(message);
+    this.name = "DebFormatError";
+    this.error = field === undefined ? { code, message } : { code, message, field };
+  }
+}

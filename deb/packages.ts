@@ -1,0 +1,115 @@
+/**
+ * Packages index rendering. Field order follows apt-ftparchive (apt-pkg/tagfile-order.c as
+ * shipped in apt 2.6): the fields it knows in its canonical order, with Filename, Size and the
+ * checksums slotted in before Homepage and Description, then any other field in file order.
+ * Checksums are MD5sum and SHA256, as Debian's own indexes carry them.
+ */
+import type { ControlField } from "./control.ts";
+
+const CANONICAL_ORDER = [
+  "Package",
+  "Package-Type",
+  "Architecture",
+  "Subarchitecture",
+  "Version",
+  "Revision",
+  "Package-Revision",
+  "Package_Revision",
+  "Kernel-Version",
+  "Built-Using",
+  "Static-Built-Using",
+  "Built-For-Profiles",
+  "Auto-Built-Package",
+  "Multi-Arch",
+  "Status",
+  "Priority",
+  "Class",
+  "Build-Essential",
+  "Protected",
+  "Important",
+  "Essential",
+  "Installer-Menu-Item",
+  "Section",
+  "Source",
+  "Origin",
+  "Phased-Update-Percentage",
+  "Maintainer",
+  "Original-Maintainer",
+  "Bugs",
+  "Config-Version",
+  "Conffiles",
+  "Triggers-Awaited",
+  "Triggers-Pending",
+  "Installed-Size",
+  "Provides",
+  "Pre-Depends",
+  "Depends",
+  "Recommends",
+  "Recommended",
+  "Suggests",
+  "Optional",
+  "Conflicts",
+  "Breaks",
+  "Replaces",
+  "Enhances",
+  "Filename",
+  "MSDOS-Filename",
+  "Size",
+  "MD5sum",
+  "SHA1",
+  "SHA256",
+  "SHA512",
+  "Homepage",
+  "Description",
+  "Description-md5",
+  "Tag",
+  "Task",
+];
+const RANK = new Map(CANONICAL_ORDER.map((name, i) => [name.toLowerCase(), i]));
+
+/** One package as an index lists it: its control fields and where and what its file is. */
+export interface PackageEntry {
+  fields: readonly ControlField[];
+  filename: string;
+  size: number;
+  md5: string;
+  sha256: string;
+}
+
+/** One stanza, ending in "\n" (no blank separator line). */
+export function renderStanza(entry: PackageEntry): string {
+  const fields: ControlField[] = [
+    ...entry.fields,
+    { name: "Filename", value: entry.filename },
+    { name: "Size", value: String(entry.size) },
+    { name: "MD5sum", value: entry.md5 },
+    { name: "SHA256", value: entry.sha256 },
+  ];
+  const known: [number, ControlField][] = [];
+  const other: ControlField[] = [];
+  for (const f of fields) {
+    const rank = RANK.get(f.name.toLowerCase());
+    if (rank === undefined) other.push(f);
+    else known.push([rank, f]);
+  }
+  known.sort((a, b) => a[0] - b[0]);
+  let out = "";
+  for (const [, f] of known) out += renderField(f);
+  for (const f of other) out += renderField(f);
+  return out;
+}
+
+function renderField(f: ControlField): string {
+  // A value whose first line is empty (Conffiles-style) is written without the space.
+  return f.value === "" || f.value.startsWith("\n") ? `${f.name}:${f.value}\n` : `${f.name}: ${f.value}\n`;
+}
+
+/**
+ * Stream a whole Packages file: one stanza per yielded string, each followed by a blank line, as
+ * apt-ftparchive writes it. Nothing but the current stanza is held in memory.
+ */
+export async function* renderPackages(
+  entries: AsyncIterable<PackageEntry> | Iterable<PackageEntry>,
+): AsyncGenerator<string> {
+  for await (const entry of entries) yield `${renderStanza(entry)}\n`;
+}
