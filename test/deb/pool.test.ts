@@ -14,7 +14,7 @@ describe("pool paths", () => {
     ],
     ["lib", "lib", "1.0", "all", "pool/main/l/lib/lib_1.0_all.deb"],
     ["libc6", "glibc", "2.36-9", "arm64", "pool/main/g/glibc/libc6_2.36-9_arm64.deb"],
-  ])("%s (source %s)", ([pkg, source, version, arch, expected], { expect }) => {
+  ] as const)("%s (source %s)", ([pkg, source, version, arch, expected], { expect }) => {
     expect(poolPath("main", { package: pkg, source, version, architecture: arch })).toEqual({
       ok: true,
       value: expected,

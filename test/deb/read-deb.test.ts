@@ -50,7 +50,7 @@ describe("readDeb over real packages", () => {
         if (path.ok)
           expect(path.value).toMatch(
             new RegExp(
-              `^pool/main/[a-z0-9]{1,4}/${escape(control.source)}/${escape(control.package)}_[^_/:]+_${control.architecture}\\.deb$`,
+              `^pool/main/[a-z0-9]{1,4}/${escapeRegExp(control.source)}/${escapeRegExp(control.package)}_[^_/:]+_${control.architecture}\\.deb$`,
             ),
           );
       });
@@ -95,6 +95,6 @@ describe("readDeb refuses malformed and hostile packages", () => {
   });
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.+]/g, "\\$&");
 }
