@@ -51,7 +51,9 @@ function largeDebs(n: number, mib: number): string[] {
 async function timeOurs(files: string[]): Promise<number> {
   const start = performance.now();
   for (const f of files) {
-    const r = await readDeb(Readable.toWeb(createReadStream(f, { highWaterMark: 256 * 1024 })) as ReadableStream<Uint8Array>);
+    const r = await readDeb(
+      Readable.toWeb(createReadStream(f, { highWaterMark: 256 * 1024 })) as ReadableStream<Uint8Array>,
+    );
     if (!r.ok) throw new Error(`${f}: ${r.error.code} ${r.error.message}`);
   }
   return (performance.now() - start) / 1000;

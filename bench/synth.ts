@@ -4,24 +4,19 @@
  * scale benchmark of issue 7.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync, zstdCompressSync } from "node:zlib";
 import { writeAr } from "../deb/ar.ts";
 import { writeTar } from "../deb/tar.ts";
+import { readPackagesIndex } from "../test/helpers/apt-lists.ts";
 
-const LISTS = "/var/lib/apt/lists";
 // Fields an archive adds to an index; a package's own control file never carries them.
 const INDEX_ONLY = /^(Filename|Size|MD5sum|SHA1|SHA256|SHA512|Description-md5|Tag|Task|Phased-Update-Percentage):/;
 
 /** The first `n` stanzas of the machine's Debian Packages index, as control files. */
 export function realControls(n: number): string[] {
-  const file = readdirSync(LISTS).find((f) => /debian_dists_[a-z]+_main_binary-[a-z0-9]+_Packages(\.lz4)?$/.test(f));
-  if (file === undefined) throw new Error(`no Debian Packages index under ${LISTS}: run \`apt-get update\``);
-  const path = join(LISTS, file);
-  const text = file.endsWith(".lz4")
-    ? execFileSync("lz4", ["-dc", path], { maxBuffer: 1 << 30, encoding: "utf8" })
-    : execFileSync("cat", [path], { maxBuffer: 1 << 30, encoding: "utf8" });
+  const text = readPackagesIndex();
   const out: string[] = [];
   for (const stanza of text.split("\n\n")) {
     if (out.length >= n) break;
