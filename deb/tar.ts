@@ -81,18 +81,22 @@ function cString(bytes: Uint8Array): string {
   return utf8.decode(end === -1 ? bytes : bytes.subarray(0, end));
 }
 
-/** pax extended header records: "LEN key=value\n" (POSIX.1-2001 pax format). */
+/** pax extended header records: "LEN key=value\n", LEN counting bytes (POSIX.1-2001 pax format). */
 function paxPath(data: Uint8Array): string | undefined {
-  const text = utf8.decode(data);
   let path: string | undefined;
   let pos = 0;
-  while (pos < text.length) {
-    const space = text.indexOf(" ", pos);
-    const len = Number.parseInt(text.slice(pos, space), 10);
-    if (space === -1 || !Number.isFinite(len) || len <= 0) {
+  while (pos < data.length) {
+    const space = data.indexOf(0x20, pos);
+    const len = space === -1 ? Number.NaN : Number(ascii(data.subarray(pos, space)));
+    if (
+      !Number.isSafeInteger(len) ||
+      len <= space - pos + 1 ||
+      pos + len > data.length ||
+      data[pos + len - 1] !== 0x0a
+    ) {
       throw new DebFormatError("bad_tar", "control.tar has a malformed pax header");
     }
-    const record = text.slice(space + 1, pos + len - 1);
+    const record = utf8.decode(data.subarray(space + 1, pos + len - 1));
     if (record.startsWith("path=")) path = record.slice(5);
     pos += len;
   }
