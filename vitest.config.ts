@@ -1,8 +1,8 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-// deb/ tests run in both projects: the same files prove the same code in workerd and in Node.
-const everywhere = ["test/deb/**/*.test.ts"];
+// deb/ and schema/ tests run in both projects: the same files prove the same code in workerd and in Node.
+const everywhere = ["test/deb/**/*.test.ts", "test/schema/**/*.test.ts"];
 
 export default defineConfig({
   test: {

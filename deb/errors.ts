@@ -2,6 +2,8 @@
  * Every way a `.deb` or a control file can be refused, as a stable snake_case code. The Worker maps
  * these to `400 invalid_package` with the code in `details`, so clients can tell them apart.
  */
+import { ok, type Result as SchemaResult } from "../schema/result.ts";
+
 export type DebErrorCode =
   // ar container (deb(5))
   | "not_ar_archive"
@@ -49,11 +51,8 @@ export interface DebError {
   field?: string;
 }
 
-export type Result<T, E = DebError> = { ok: true; value: T } | { ok: false; error: E };
-
-export function ok<T>(value: T): { ok: true; value: T } {
-  return { ok: true, value };
-}
+export type Result<T, E = DebError> = SchemaResult<T, E>;
+export { ok };
 
 export function fail(code: DebErrorCode, message: string, field?: string): { ok: false; error: DebError } {
   return { ok: false, error: field === undefined ? { code, message } : { code, message, field } };
