@@ -1,17 +1,7 @@
 import { describe, inject, it } from "vitest";
 import { readDeb } from "../../deb/deb-reader.ts";
 import { chunkedStream, fromBase64 } from "../helpers/bytes.ts";
-
-/** Deterministic PRNG (mulberry32) so a failure reproduces from its seed. */
-function prng(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "../helpers/prng.ts";
 
 /** Flip bytes, truncate, or splice: the damage a network, a bad tool or an attacker produces. */
 function mutate(bytes: Uint8Array, random: () => number): Uint8Array {
