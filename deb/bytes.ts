@@ -16,8 +16,6 @@ export class ByteReader {
   readonly #observe: (chunk: Uint8Array) => void;
   #pending: Uint8Array = new Uint8Array(0);
   #done = false;
-  /** Bytes consumed by the caller so far (offset of the next byte `read` returns). */
-  offset = 0;
 
   constructor(source: ByteSource, observe: (chunk: Uint8Array) => void = () => {}) {
     this.#iterator = source[Symbol.asyncIterator]();
@@ -71,17 +69,6 @@ export class ByteReader {
     return false;
   }
 
-  /** Consume and observe whatever is left (so hashes cover the whole input); returns its length. */
-  async drain(): Promise<number> {
-    let n = this.#pending.length;
-    this.#take(n);
-    while (await this.#pull()) {
-      n += this.#pending.length;
-      this.#take(this.#pending.length);
-    }
-    return n;
-  }
-
   /** Stop early: cancels the underlying stream so a tee'd sibling is not left buffering for us. */
   async close(): Promise<void> {
     this.#done = true;
@@ -91,7 +78,6 @@ export class ByteReader {
   #take(n: number): Uint8Array {
     const out = this.#pending.subarray(0, n);
     this.#pending = this.#pending.subarray(n);
-    this.offset += n;
     return out;
   }
 }

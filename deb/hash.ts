@@ -39,13 +39,6 @@ export class MultiHasher {
   }
 }
 
-/** Hash a stream to its end. */
-export async function hashStream(source: AsyncIterable<Uint8Array>): Promise<FileHashes> {
-  const hasher = new MultiHasher();
-  for await (const chunk of source) hasher.update(chunk);
-  return hasher.digest();
-}
-
 /** Hash bytes already in memory (index files, small fixtures). */
 export function hashBytes(bytes: Uint8Array): FileHashes {
   const hasher = new MultiHasher();
