@@ -1,22 +1,68 @@
 /**
- * The edge Worker: one Hono app for apt serving, the upload API and the admin API. Routes arrive
- * with the repository issue; the error envelope below is the contract every route answers with.
+ * The edge Worker: one Hono app for apt serving, the upload API and the admin API.
+ *
+ * Host routing (DESIGN.md §2): a hostname configured in D1 serves its repository at `/`; the
+ * platform hosts (PLATFORM_HOSTS) serve the API and every repository by path, `/{owner}/{name}/…`;
+ * any other host gets 404 `unknown_host` and never another tenant's data.
  */
 import { Hono } from "hono";
+import { RepositoryIdSchema } from "../schema/index-document.ts";
+import type { ApiEnv } from "./context.ts";
+import { ApiFailure, errorResponse, fail, parseWith } from "./errors.ts";
+import { repositoryById, repositoryForHost } from "./repositories.ts";
+import { adminRoutes } from "./routes/admin.ts";
+import { aptSegments, serveApt } from "./routes/apt.ts";
+import { packageRoutes } from "./routes/packages.ts";
+import { releaseRoutes } from "./routes/releases.ts";
 
 export { RepositoryObject } from "../objects/repository/repository-object.ts";
 
 const app = new Hono<{ Bindings: Env }>();
 
+/** Requests for a configured repository hostname are apt requests; nothing else is served there. */
+app.use("*", async (c, next) => {
+  const host = new URL(c.req.url).hostname.toLowerCase();
+  if (platformHosts(c.env).has(host)) return next();
+  const repo = await repositoryForHost(c.env.DB, host);
+  if (repo === null) return fail("unknown_host", `${host} is not a repository served by Armor`);
+  return serveApt(c, repo, aptSegments(new URL(c.req.url).pathname));
+});
+
 app.get("/healthz", (c) => c.json({ ok: true }));
 
-app.notFound((c) =>
-  c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` } }, 404),
-);
+const api = new Hono<ApiEnv>();
+api.use("/repositories/:owner/:name/*", async (c, next) => {
+  const id = parseWith(RepositoryIdSchema, `${c.req.param("owner")}/${c.req.param("name")}`, "repository");
+  const repo = await repositoryById(c.env.DB, id);
+  if (repo === null) return fail("repository_not_found", `no repository ${id}`);
+  c.set("repository", repo);
+  await next();
+});
+api.route("/repositories/:owner/:name", packageRoutes);
+api.route("/repositories/:owner/:name", releaseRoutes);
+app.route("/api/v1", api);
+app.route("/admin/v1", adminRoutes);
+
+/** Repositories by path on the platform host: /{owner}/{name}/dists/…, /{owner}/{name}/pool/… */
+app.on(["GET", "HEAD"], "/:owner/:name/*", async (c) => {
+  const segments = aptSegments(new URL(c.req.url).pathname);
+  const [owner, name, ...rest] = segments;
+  const id = parseWith(RepositoryIdSchema, `${owner}/${name}`, "repository");
+  const repo = await repositoryById(c.env.DB, id);
+  if (repo === null) return fail("repository_not_found", `no repository ${id}`);
+  return serveApt(c, repo, rest);
+});
+
+app.notFound((c) => errorResponse(c, { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` }));
 
 app.onError((err, c) => {
+  if (err instanceof ApiFailure) return errorResponse(c, err.error, err.headers);
   console.error("unhandled error", err);
-  return c.json({ error: { code: "internal_error", message: "internal error; it has been logged" } }, 500);
+  return errorResponse(c, { code: "internal_error", message: "internal error; it has been logged" });
 });
+
+function platformHosts(env: Env): Set<string> {
+  return new Set(env.PLATFORM_HOSTS.split(",").map((h) => h.trim().toLowerCase()));
+}
 
 export default app satisfies ExportedHandler<Env>;

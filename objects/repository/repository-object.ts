@@ -1,8 +1,1008 @@
-import { DurableObject } from "cloudflare:workers";
-
 /**
- * One Durable Object per repository (SQLite storage; `idFromName(repositoryId)`), the single
- * writer for its releases, packages and indexes. Its RPC surface is built by the repository issue;
- * the class is declared now because wrangler.toml binds it as `REPOSITORY`.
+ * RepositoryObject: one Durable Object per repository (`idFromName("owner/name")`), SQLite storage.
+ * Being the single writer of its repository is the lock: package changes are synchronous
+ * transactions, and index generation and signature submission run inside `blockConcurrencyWhile`,
+ * so no change interleaves with them (DESIGN.md §2–§4).
+ *
+ * Public methods are the RPC surface the Worker calls; each returns plain data or an `ApiError`
+ * value. Arguments were validated at the edge (schema/api.ts); the object re-checks what only it
+ * can know (does the release exist, is it open, is the generation current).
  */
-export class RepositoryObject extends DurableObject<Env> {}
+import { DurableObject } from "cloudflare:workers";
+import type { Control } from "../../deb/control.ts";
+import type { FileHashes } from "../../deb/hash.ts";
+import { isValidComponent, poolPath } from "../../deb/pool.ts";
+import { renderRelease } from "../../deb/release.ts";
+import { type ApiError, apiError } from "../../schema/errors.ts";
+import {
+  INDEX_DOCUMENT_FORMAT,
+  type SignedIndexDocument,
+  type UnsignedIndexDocument,
+} from "../../schema/index-document.ts";
+import type { Result } from "../../schema/result.ts";
+import { blobKey, blobPrefix, putBytes } from "./blobs.ts";
+import { writePackagesIndex } from "./index-writer.ts";
+import { migrate } from "./migrations.ts";
+import {
+  type DistRecord,
+  type IndexFileRecord,
+  type MemberRecord,
+  type PackageRecord,
+  Queries,
+  type ReleaseRecord,
+  type Settings,
+} from "./queries.ts";
+import { buildKeyring, inspectPublicKey, verifyReleaseSignatures } from "./signatures.ts";
+
+type Outcome<T> = Result<T, ApiError>;
+const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
+const err = (code: ApiError["code"], message: string, details?: Record<string, unknown>): Outcome<never> => ({
+  ok: false,
+  error: apiError(code, message, details),
+});
+
+/** Rows per page when streaming a Packages index out of SQLite. */
+const INDEX_PAGE_ROWS = 500;
+/** How long a fresh upload that no release refers to is safe from gc. */
+const UPLOAD_GRACE_MS = 24 * 60 * 60 * 1000;
+/** Retry delay for an activation whose D1 pointer write failed. */
+const SYNC_RETRY_MS = 5_000;
+const LIST_LIMIT = 1000;
+
+export interface RepositoryConfig {
+  id: string;
+  mayReuseVersions: boolean;
+  retentionSeconds: number;
+  /** Absolute URL of the repository root, for the Release `Snapshots:` field. */
+  baseUrl: string;
+}
+
+export interface UploadedPackage {
+  control: Control;
+  hashes: FileHashes;
+}
+
+export interface PackageSummary {
+  sha256: string;
+  name: string;
+  version: string;
+  architecture: string;
+  size: number;
+}
+
+export interface MemberSummary extends PackageSummary {
+  dist: string;
+  component: string;
+  filename: string;
+}
+
+/** A file apt can fetch: which blob, and what the Worker needs for its headers. */
+export interface FileRef {
+  sha256: string;
+  size: number;
+  lastModified: number;
+  /** Immutable by content (by-hash, pool without version reuse); dists files change with the active release. */
+  immutable: boolean;
+}
+
+export interface ReleaseSummary {
+  id: string;
+  state: ReleaseRecord["state"];
+  parent: string | null;
+  generation: number;
+  created_at: string;
+  activated_at: string | null;
+  retired_at: string | null;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+function summarizeRelease(r: ReleaseRecord): ReleaseSummary {
+  return {
+    id: r.id,
+    state: r.state,
+    parent: r.parent,
+    generation: r.generation,
+    created_at: new Date(r.createdAt).toISOString(),
+    activated_at: iso(r.activatedAt),
+    retired_at: iso(r.retiredAt),
+  };
+}
+
+function summarizePackage(p: PackageRecord): PackageSummary {
+  return { sha256: p.sha256, name: p.name, version: p.version, architecture: p.architecture, size: p.size };
+}
+
+function summarizeMember(m: MemberRecord, size: number): MemberSummary {
+  return {
+    sha256: m.sha256,
+    name: m.name,
+    version: m.version,
+    architecture: m.architecture,
+    size,
+    dist: m.dist,
+    component: m.component,
+    filename: m.poolPath,
+  };
+}
+
+export class RepositoryObject extends DurableObject<Env> {
+  readonly #q: Queries;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#q = new Queries(ctx.storage.sql);
+    void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
+  }
+
+  // configuration
+
+  /** Create or update the repository's settings (called by the admin API when it creates the repository). */
+  async configure(config: RepositoryConfig): Promise<Outcome<RepositoryConfig>> {
+    const current = this.#q.settings();
+    if (current !== null && current.id !== config.id) {
+      throw new Error(`object for ${current.id} asked to configure ${config.id}`);
+    }
+    const [owner = config.id, name = config.id] = config.id.split("/");
+    this.#q.saveSettings({
+      id: config.id,
+      mayReuseVersions: config.mayReuseVersions,
+      retentionSeconds: config.retentionSeconds,
+      baseUrl: config.baseUrl.replace(/\/+$/, ""),
+      origin: current?.origin ?? owner,
+      label: current?.label ?? name,
+      createdAt: current?.createdAt ?? Date.now(),
+    });
+    return ok(config);
+  }
+
+  // packages
+
+  /** Whether this repository already holds a package with this SHA-256 (clients skip the upload). */
+  async hasPackage(sha256: string): Promise<Outcome<PackageSummary | null>> {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    const p = this.#q.package(sha256);
+    return ok(p === null ? null : summarizePackage(p));
+  }
+
+  /**
+   * Record a package whose bytes the Worker has stored and parsed. A (name, version, architecture)
+   * is bound to one content forever unless the repository allows version reuse; the same content
+   * again is an idempotent success.
+   */
+  async registerPackage(upload: UploadedPackage): Promise<Outcome<{ package: PackageSummary; created: boolean }>> {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    const { control, hashes } = upload;
+    const existing = this.#q.package(hashes.sha256);
+    if (existing !== null) return ok({ package: summarizePackage(existing), created: false });
+    const conflict = this.#versionConflict(
+      s.value,
+      control.package,
+      control.version,
+      control.architecture,
+      hashes.sha256,
+    );
+    if (conflict) return conflict;
+    const now = Date.now();
+    const record: PackageRecord = {
+      sha256: hashes.sha256,
+      name: control.package,
+      version: control.version,
+      architecture: control.architecture,
+      source: control.source,
+      fields: control.fields,
+      size: hashes.size,
+      md5: hashes.md5,
+      sha1: hashes.sha1,
+      sha512: hashes.sha512,
+      uploadedAt: now,
+    };
+    this.ctx.storage.transactionSync(() => {
+      this.#q.insertPackage(record);
+      this.#q.bindVersion(record.name, record.version, record.architecture, record.sha256, now);
+    });
+    return ok({ package: summarizePackage(record), created: true });
+  }
+
+  /**
+   * Add uploaded packages to a dist and component of the open release, opening one from the active
+   * release if there is none. All or nothing; packages already there are reported unchanged, and a
+   * request that changes nothing opens no release.
+   */
+  async addPackages(input: {
+    dist: string;
+    component: string;
+    packages: string[];
+  }): Promise<Outcome<{ release: string; generation: number; added: MemberSummary[]; unchanged: MemberSummary[] }>> {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    if (!isValidComponent(input.component)) {
+      return err("invalid_request", `"${input.component}" is not a valid component name (e.g. main)`);
+    }
+    const records: PackageRecord[] = [];
+    const missing: string[] = [];
+    for (const sha of new Set(input.packages)) {
+      const p = this.#q.package(sha);
+      if (p === null) missing.push(sha);
+      else records.push(p);
+    }
+    if (missing.length > 0) {
+      return err(
+        "package_not_found",
+        `${missing.length} package(s) are not uploaded to this repository; upload them first`,
+        {
+          missing,
+        },
+      );
+    }
+    const seen = new Map<string, string>();
+    const members: MemberRecord[] = [];
+    for (const p of records) {
+      const key = `${p.name} ${p.version} ${p.architecture}`;
+      const other = seen.get(key);
+      if (other !== undefined) {
+        return err("invalid_request", `two files in this request are ${key}: ${other} and ${p.sha256}`);
+      }
+      seen.set(key, p.sha256);
+      const conflict = this.#versionConflict(s.value, p.name, p.version, p.architecture, p.sha256);
+      if (conflict) return conflict;
+      const path = poolPath(input.component, {
+        package: p.name,
+        version: p.version,
+        architecture: p.architecture,
+        source: p.source,
+      });
+      if (!path.ok) return err("invalid_request", path.error.message);
+      members.push({
+        dist: input.dist,
+        component: input.component,
+        name: p.name,
+        version: p.version,
+        architecture: p.architecture,
+        sha256: p.sha256,
+        poolPath: path.value,
+      });
+    }
+    const sizes = new Map(records.map((p) => [p.sha256, p.size]));
+    const summary = (m: MemberRecord) => summarizeMember(m, sizes.get(m.sha256) ?? 0);
+
+    const base = this.#q.releaseInState("open") ?? this.#q.releaseInState("active");
+    const inBase = (m: MemberRecord) =>
+      base !== null && this.#q.member(base.id, m.dist, m.component, m.name, m.version, m.architecture) === m.sha256;
+    const changes = members.filter((m) => !inBase(m));
+    const unchanged = members.filter(inBase).map(summary);
+    if (changes.length === 0) {
+      return ok({ release: base?.id ?? "", generation: base?.generation ?? 0, added: [], unchanged });
+    }
+    const release = this.ctx.storage.transactionSync(() => {
+      const open = this.#openRelease();
+      for (const m of changes) {
+        this.#q.upsertMember(open.id, m);
+        this.#q.markDirty(open.id, m.dist, m.component, m.architecture);
+      }
+      this.#q.touchDist(open.id, input.dist);
+      return { id: open.id, generation: this.#q.bumpGeneration(open.id) };
+    });
+    return ok({ release: release.id, generation: release.generation, added: changes.map(summary), unchanged });
+  }
+
+  /** Remove packages from a dist of the open release (opened from the active one if none). */
+  async removePackages(input: {
+    dist: string;
+    component: string | null;
+    name: string;
+    version: string | null;
+    architecture: string | null;
+  }): Promise<Outcome<{ release: string; generation: number; removed: MemberSummary[] }>> {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    const base = this.#q.releaseInState("open") ?? this.#q.releaseInState("active");
+    const matches = base === null ? [] : this.#q.matchingMembers(base.id, input.dist, input);
+    if (matches.length === 0) {
+      const what = [input.name, input.version, input.architecture].filter((x) => x !== null).join(" ");
+      return err("package_not_found", `no package matching "${what}" in dist ${input.dist}`);
+    }
+    const release = this.ctx.storage.transactionSync(() => {
+      const open = this.#openRelease();
+      for (const m of matches) {
+        this.#q.deleteMember(open.id, m);
+        this.#q.markDirty(open.id, m.dist, m.component, m.architecture);
+      }
+      this.#q.touchDist(open.id, input.dist);
+      return { id: open.id, generation: this.#q.bumpGeneration(open.id) };
+    });
+    const removed = matches.map((m) => summarizeMember(m, this.#q.package(m.sha256)?.size ?? 0));
+    return ok({ release: release.id, generation: release.generation, removed });
+  }
+
+  /** List packages of a release (default: the open one, else the active one), filtered. */
+  async listPackages(filter: {
+    release: string | null;
+    dist: string | null;
+    component: string | null;
+    architecture: string | null;
+    name: string | null;
+  }): Promise<Outcome<{ release: string | null; packages: MemberSummary[]; truncated: boolean }>> {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    const release =
+      filter.release === null
+        ? (this.#q.releaseInState("open") ?? this.#q.releaseInState("active"))
+        : this.#q.release(filter.release);
+    if (release === null) {
+      if (filter.release !== null) return err("release_not_found", `no release ${filter.release} in this repository`);
+      return ok({ release: null, packages: [], truncated: false });
+    }
+    const rows = this.#q.listMembers(release.id, filter, LIST_LIMIT + 1);
+    const packages = rows.slice(0, LIST_LIMIT).map((m) => summarizeMember(m, this.#q.package(m.sha256)?.size ?? 0));
+    return ok({ release: release.id, packages, truncated: rows.length > LIST_LIMIT });
+  }
+
+  // releases
+
+  /** Open a new release, empty or from another release (copy-on-write membership). At most one is open. */
+  async createRelease(input: { from: string }): Promise<Outcome<ReleaseSummary>> {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    const open = this.#q.releaseInState("open");
+    if (open !== null) {
+      return err("release_open", `release ${open.id} is already open; activate it or add to it`, { open: open.id });
+    }
+    let parent: ReleaseRecord | null = null;
+    if (input.from === "active") parent = this.#q.releaseInState("active");
+    else if (input.from !== "empty") {
+      parent = this.#q.release(input.from);
+      if (parent === null) return err("release_not_found", `no release ${input.from} in this repository`);
+    }
+    const from = parent;
+    const created = this.ctx.storage.transactionSync(() => this.#createOpen(from));
+    return ok(summarizeRelease(created));
+  }
+
+  async listReleases(): Promise<Outcome<{ releases: ReleaseSummary[] }>> {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    return ok({ releases: this.#q.releases(LIST_LIMIT).map(summarizeRelease) });
+  }
+
+  /** One release: its state, its dists (changed, generated, signed) and package counts. */
+  async showRelease(id: string): Promise<
+    Outcome<
+      ReleaseSummary & {
+        dists: { dist: string; changed: boolean; generated_at: string | null; signed_by: string | null }[];
+        unsigned_dists: string[];
+        counts: { dist: string; component: string; architecture: string; count: number }[];
+      }
+    >
+  > {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    const r = this.#q.release(id);
+    if (r === null) return err("release_not_found", `no release ${id} in this repository`);
+    const dists = this.#q.dists(r.id);
+    return ok({
+      ...summarizeRelease(r),
+      dists: dists.map((d) => ({
+        dist: d.dist,
+        changed: d.changed,
+        generated_at: iso(d.generatedAt),
+        signed_by: d.signedBy,
+      })),
+      unsigned_dists: r.state === "open" ? unsignedDists(dists) : [],
+      counts: this.#q.memberCounts(r.id),
+    });
+  }
+
+  /** Packages in `to` but not in `from` (added) and the reverse (removed). */
+  async diffReleases(
+    from: string,
+    to: string,
+  ): Promise<
+    Outcome<{
+      from: string;
+      to: string;
+      added: MemberSummary[];
+      removed: MemberSummary[];
+      added_count: number;
+      removed_count: number;
+    }>
+  > {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    for (const id of [from, to]) {
+      if (this.#q.release(id) === null) return err("release_not_found", `no release ${id} in this repository`);
+    }
+    const size = (m: MemberRecord) => summarizeMember(m, this.#q.package(m.sha256)?.size ?? 0);
+    return ok({
+      from,
+      to,
+      added: this.#q.membersOnlyIn(to, from, LIST_LIMIT).map(size),
+      removed: this.#q.membersOnlyIn(from, to, LIST_LIMIT).map(size),
+      added_count: this.#q.countMembersOnlyIn(to, from),
+      removed_count: this.#q.countMembersOnlyIn(from, to),
+    });
+  }
+
+  // publishing
+
+  /**
+   * Regenerate the dirty indexes of one dist of the open release, render its Release and return
+   * the unsigned document the client signs. Indexes that are clean are reused by hash.
+   */
+  async generate(
+    dist: string,
+  ): Promise<Outcome<{ document: UnsignedIndexDocument; regenerated: string[]; reused: string[] }>> {
+    return this.ctx.blockConcurrencyWhile(async () => {
+      const s = this.#settings();
+      if (!s.ok) return s;
+      const open = this.#q.releaseInState("open");
+      if (open === null) {
+        return err("no_open_release", "there is no open release to publish; add packages or create a release first");
+      }
+      if (this.#q.dist(open.id, dist) === null) {
+        return err("dist_not_found", `dist ${dist} has no packages in release ${open.id}`);
+      }
+      const { regenerated, reused } = await this.#regenerate(s.value, open.id, dist);
+      const generatedAt = Date.now();
+      const text = this.#releaseText(s.value, open.id, dist, generatedAt);
+      this.#q.setGenerated(open.id, dist, text, open.generation, generatedAt);
+      return ok({
+        document: {
+          format: INDEX_DOCUMENT_FORMAT,
+          repository: s.value.id,
+          dist,
+          release: open.id,
+          generation: open.generation,
+          generated_at: new Date(generatedAt).toISOString(),
+          release_text: text,
+        },
+        regenerated,
+        reused,
+      });
+    });
+  }
+
+  /**
+   * Accept a signed document (DESIGN.md §3): the generation must still be current, the Release
+   * text byte-equal to what this object generated, and both signatures valid by a trusted key.
+   * Then InRelease and Release.gpg are stored, and the release activates once every changed
+   * dist is signed (unless `activate` is false).
+   */
+  async submit(
+    doc: SignedIndexDocument,
+    options: { activate: boolean },
+  ): Promise<
+    Outcome<{ release: string; dist: string; fingerprint: string; activated: boolean; unsigned_dists: string[] }>
+  > {
+    return this.ctx.blockConcurrencyWhile(async () => {
+      const s = this.#settings();
+      if (!s.ok) return s;
+      if (doc.repository !== s.value.id) {
+        return err("malformed_document", `this document is for repository ${doc.repository}, not ${s.value.id}`);
+      }
+      const release = this.#q.release(doc.release);
+      if (release === null) return err("release_not_found", `no release ${doc.release} in this repository`);
+      if (release.state !== "open") {
+        return err("release_immutable", `release ${release.id} is ${release.state}; it can no longer be signed`);
+      }
+      if (doc.generation !== release.generation) {
+        return err(
+          "stale_generation",
+          `the document was generated at generation ${doc.generation}, but release ${release.id} has changed since (now ${release.generation}); run armor index generate again and sign the new document`,
+          { document_generation: doc.generation, current_generation: release.generation },
+        );
+      }
+      const dist = this.#q.dist(release.id, doc.dist);
+      if (dist === null || dist.releaseText === null || dist.generatedGeneration !== doc.generation) {
+        return err(
+          "release_mismatch",
+          `dist ${doc.dist} was not generated at generation ${doc.generation}; run armor index generate`,
+        );
+      }
+      if (dist.releaseText !== doc.release_text) {
+        return err(
+          "release_mismatch",
+          "the Release text in the document differs from the one the server generated; sign the document armor index generate printed, unmodified",
+        );
+      }
+      const verified = await verifyReleaseSignatures({
+        releaseText: doc.release_text,
+        inrelease: doc.inrelease,
+        releaseGpg: doc.release_gpg,
+        fingerprint: doc.fingerprint,
+        trustedKeys: this.#q.keys().map((k) => k.armored),
+      });
+      if (!verified.ok) return err(verified.error.code, verified.error.message);
+      const encoder = new TextEncoder();
+      const [releaseFile, inRelease, releaseGpg] = await Promise.all(
+        [doc.release_text, doc.inrelease, doc.release_gpg].map((t) =>
+          putBytes(this.env.BLOBS, s.value.id, encoder.encode(t)),
+        ),
+      );
+      if (releaseFile === undefined || inRelease === undefined || releaseGpg === undefined) {
+        throw new Error("putBytes returned fewer results than files");
+      }
+      this.#q.setSigned(
+        release.id,
+        doc.dist,
+        { release: releaseFile, inRelease, releaseGpg },
+        verified.value.fingerprint,
+        Date.now(),
+      );
+      const unsigned = unsignedDists(this.#q.dists(release.id));
+      let activated = false;
+      if (options.activate && unsigned.length === 0) {
+        const result = await this.#activate(s.value, release.id);
+        if (!result.ok) return result;
+        activated = true;
+      }
+      return ok({
+        release: release.id,
+        dist: doc.dist,
+        fingerprint: verified.value.fingerprint,
+        activated,
+        unsigned_dists: unsigned,
+      });
+    });
+  }
+
+  /**
+   * Make a release the served one: an open release whose changed dists are all signed, or a
+   * retired one still within retention (rollback). The D1 pointer and the activation log change
+   * with the object's state; until D1 confirms, the activation is not reported done.
+   */
+  async activate(id: string): Promise<Outcome<{ release: string; previous: string | null; activated_at: string }>> {
+    return this.ctx.blockConcurrencyWhile(async () => {
+      const s = this.#settings();
+      if (!s.ok) return s;
+      return this.#activate(s.value, id);
+    });
+  }
+
+  /** Retry a D1 pointer write that failed during an activation. */
+  override async alarm(): Promise<void> {
+    if (this.#q.pendingActivations() === 0) return;
+    const s = this.#q.settings();
+    if (s === null) return;
+    if (!(await this.#syncPointer(s))) await this.ctx.storage.setAlarm(Date.now() + SYNC_RETRY_MS);
+  }
+
+  // apt serving
+
+  /**
+   * Resolve a path under the repository root, as served by `release`, to the blob holding it.
+   * `path` has been split and checked by the Worker (no empty, "." or ".." segments).
+   */
+  async resolve(release: string, path: string): Promise<FileRef | null> {
+    const s = this.#q.settings();
+    if (s === null) return null;
+    const r = this.#q.release(release);
+    const retainedAfter = Date.now() - s.retentionSeconds * 1000;
+    if (r === null || !isRetained(r, retainedAfter)) return null;
+    const parts = path.split("/");
+    if (parts[0] === "pool") {
+      const p = this.#q.poolFile(path, r.id, retainedAfter);
+      return p === null
+        ? null
+        : { sha256: p.sha256, size: p.size, lastModified: p.uploadedAt, immutable: !s.mayReuseVersions };
+    }
+    const [top, dist, ...rest] = parts;
+    if (top !== "dists" || dist === undefined || rest.length === 0) return null;
+    const file = rest.join("/");
+    if (rest.length === 1) {
+      const d = this.#q.dist(r.id, dist);
+      const signed =
+        file === "InRelease"
+          ? d?.inRelease
+          : file === "Release"
+            ? d?.release
+            : file === "Release.gpg"
+              ? d?.releaseGpg
+              : undefined;
+      if (signed) return { ...signed, lastModified: d?.signedAt ?? 0, immutable: false };
+    }
+    const byHash = rest.length === 5 && rest[2] === "by-hash" ? rest : null;
+    if (byHash) {
+      const [component, binary, , algorithm, hex] = byHash;
+      const column =
+        algorithm === "SHA256" ? "sha256" : algorithm === "SHA512" ? "sha512" : algorithm === "MD5Sum" ? "md5" : null;
+      if (column === null || hex === undefined) return null;
+      const f = this.#q.byHash(dist, `${component}/${binary}`, column, hex.toLowerCase(), retainedAfter);
+      return f === null ? null : { sha256: f.sha256, size: f.size, lastModified: f.generatedAt, immutable: true };
+    }
+    const f = this.#q.indexFile(r.id, dist, file);
+    return f === null ? null : { sha256: f.sha256, size: f.size, lastModified: f.generatedAt, immutable: false };
+  }
+
+  /** The release that was active at `at` (ms since the epoch), per the activation log. */
+  async releaseAt(at: number): Promise<Outcome<string>> {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    const id = this.#q.releaseVisibleAt(at);
+    const when = new Date(at).toISOString();
+    if (id === null) return err("snapshot_not_found", `no release of this repository was active at ${when}`);
+    const r = this.#q.release(id);
+    if (r === null || !isRetained(r, Date.now() - s.value.retentionSeconds * 1000)) {
+      return err("release_expired", `the release active at ${when} is past this repository's retention`);
+    }
+    return ok(id);
+  }
+
+  /** The activation log, newest first. */
+  async activations(): Promise<
+    Outcome<{
+      activations: { release: string; previous: string | null; requested_at: string; visible_at: string | null }[];
+    }>
+  > {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    return ok({
+      activations: this.#q.activations(LIST_LIMIT).map((a) => ({
+        release: a.release,
+        previous: a.previous,
+        requested_at: new Date(a.requestedAt).toISOString(),
+        visible_at: iso(a.visibleAt),
+      })),
+    });
+  }
+
+  // trusted keys
+
+  /** Trust a public key for signing this repository's indexes. Secret, expired and revoked keys are refused. */
+  async addKey(armored: string): Promise<Outcome<KeySummary>> {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    const inspected = await inspectPublicKey(armored);
+    if (!inspected.ok) return err(inspected.error.code, inspected.error.message);
+    const k = inspected.value;
+    this.#q.upsertKey({
+      fingerprint: k.fingerprint,
+      armored: k.armored,
+      userIds: k.userIds,
+      algorithm: k.algorithm,
+      createdAt: k.createdAt,
+      expiresAt: k.expiresAt,
+      addedAt: Date.now(),
+    });
+    return ok(summarizeKey({ ...k, addedAt: Date.now() }));
+  }
+
+  async listKeys(): Promise<Outcome<{ keys: KeySummary[] }>> {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    return ok({ keys: this.#q.keys().map(summarizeKey) });
+  }
+
+  async removeKey(fingerprint: string): Promise<Outcome<{ removed: string }>> {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    if (!this.#q.deleteKey(fingerprint))
+      return err("key_not_found", `no trusted key ${fingerprint} in this repository`);
+    return ok({ removed: fingerprint });
+  }
+
+  /** The archive keyring apt users install: every trusted key, armored and binary. */
+  async keyring(): Promise<{ armored: string; binary: Uint8Array; updatedAt: number } | null> {
+    const keys = this.#q.keys();
+    if (keys.length === 0) return null;
+    const ring = await buildKeyring(keys.map((k) => k.armored));
+    return { ...ring, updatedAt: Math.max(...keys.map((k) => k.addedAt)) };
+  }
+
+  // admin
+
+  /** Counts, bytes and the dirty indexes of the open release. */
+  async stats(): Promise<Outcome<Record<string, unknown>>> {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    const open = this.#q.releaseInState("open");
+    const active = this.#q.releaseInState("active");
+    const dirty = open === null ? [] : this.#dirtyScopes(open.id);
+    return ok({
+      repository: s.value.id,
+      open_release: open?.id ?? null,
+      active_release: active?.id ?? null,
+      ...this.#q.counts(),
+      dirty,
+    });
+  }
+
+  /** Mark every index of the open release dirty (opening one from the active release), so the next generate rebuilds and re-stores all. */
+  async reindex(): Promise<Outcome<{ release: string; generation: number; dirty: number }>> {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    const result = this.ctx.storage.transactionSync(() => {
+      const open = this.#openRelease();
+      this.#q.markAllDirty(open.id);
+      for (const d of this.#q.dists(open.id)) this.#q.touchDist(open.id, d.dist);
+      return { release: open.id, generation: this.#q.bumpGeneration(open.id) };
+    });
+    return ok({ ...result, dirty: this.#dirtyScopes(result.release).length });
+  }
+
+  /** Check that every blob a row points at exists in R2 with the size and SHA-256 the row claims. */
+  async fsck(): Promise<Outcome<{ checked: number; problems: { sha256: string; kind: string; problem: string }[] }>> {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    const pointers = this.#q.blobPointers();
+    const problems: { sha256: string; kind: string; problem: string }[] = [];
+    for (const p of pointers) {
+      const head = await this.env.BLOBS.head(blobKey(s.value.id, p.sha256));
+      if (head === null) problems.push({ sha256: p.sha256, kind: p.kind, problem: "missing" });
+      else if (head.size !== p.size) {
+        problems.push({ sha256: p.sha256, kind: p.kind, problem: `size ${head.size}, expected ${p.size}` });
+      } else {
+        const stored = head.checksums.sha256;
+        const hex = stored === undefined ? null : toHex(stored);
+        if (hex === null)
+          problems.push({ sha256: p.sha256, kind: p.kind, problem: "stored without a SHA-256 checksum" });
+        else if (hex !== p.sha256) problems.push({ sha256: p.sha256, kind: p.kind, problem: `sha256 ${hex}` });
+      }
+    }
+    return ok({ checked: pointers.length, problems });
+  }
+
+  /**
+   * Delete what no release within retention needs: retired releases past retention, packages no
+   * release refers to (after a grace period for fresh uploads), and the blobs nothing points at.
+   */
+  async gc(): Promise<
+    Outcome<{ releases_deleted: string[]; packages_deleted: number; blobs_deleted: number; bytes_freed: number }>
+  > {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    const now = Date.now();
+    const expired = this.#q.expiredReleases(now - s.value.retentionSeconds * 1000);
+    const packages = this.ctx.storage.transactionSync(() => {
+      for (const id of expired) this.#q.deleteRelease(id);
+      const gone = this.#q.unreferencedPackages(now - UPLOAD_GRACE_MS);
+      for (const sha of gone) this.#q.deletePackage(sha);
+      return gone.length;
+    });
+    const referenced = this.#q.referencedHashes();
+    let blobs = 0;
+    let bytes = 0;
+    const prefix = blobPrefix(s.value.id);
+    let cursor: string | undefined;
+    do {
+      const page = await this.env.BLOBS.list({ prefix, cursor });
+      const doomed = page.objects.filter(
+        (o) => !referenced.has(o.key.slice(prefix.length)) && o.uploaded.getTime() < now - UPLOAD_GRACE_MS,
+      );
+      if (doomed.length > 0) await this.env.BLOBS.delete(doomed.map((o) => o.key));
+      blobs += doomed.length;
+      bytes += doomed.reduce((n, o) => n + o.size, 0);
+      cursor = page.truncated ? page.cursor : undefined;
+    } while (cursor !== undefined);
+    return ok({ releases_deleted: expired, packages_deleted: packages, blobs_deleted: blobs, bytes_freed: bytes });
+  }
+
+  // private helpers
+
+  #settings(): Outcome<Settings> {
+    const s = this.#q.settings();
+    return s === null ? err("repository_not_found", "this repository has not been created") : ok(s);
+  }
+
+  #versionConflict(
+    s: Settings,
+    name: string,
+    version: string,
+    architecture: string,
+    sha256: string,
+  ): Outcome<never> | null {
+    if (s.mayReuseVersions) return null;
+    const bound = this.#q.boundContent(name, version, architecture);
+    if (bound === null || bound === sha256) return null;
+    return err(
+      "version_exists",
+      `${name} ${version} (${architecture}) already exists with different content; bump the version (this repository does not allow version reuse)`,
+      { name, version, architecture, existing_sha256: bound },
+    );
+  }
+
+  /** The open release, created from the active one if there is none. Call inside a transaction. */
+  #openRelease(): ReleaseRecord {
+    return this.#q.releaseInState("open") ?? this.#createOpen(this.#q.releaseInState("active"));
+  }
+
+  #createOpen(parent: ReleaseRecord | null): ReleaseRecord {
+    const seq = this.#q.nextReleaseSeq();
+    const id = `r${seq}`;
+    this.#q.insertOpenRelease(id, seq, parent?.id ?? null, Date.now());
+    if (parent !== null) this.#q.copyReleaseContents(parent.id, id);
+    const created = this.#q.release(id);
+    if (created === null) throw new Error(`release ${id} vanished right after it was inserted`);
+    return created;
+  }
+
+  #dirtyScopes(release: string): string[] {
+    return this.#q.dists(release).flatMap((d) =>
+      this.#q
+        .scopes(release, d.dist)
+        .filter((x) => x.dirty)
+        .map((x) => `${d.dist}/${x.component}/binary-${x.architecture}`),
+    );
+  }
+
+  /** The (component, architecture) indexes a dist has: every component times every architecture. */
+  #wantedScopes(release: string, dist: string): { component: string; architecture: string }[] {
+    const archs = this.#q.architectures(release, dist);
+    const real = archs.filter((a) => a !== "all");
+    // `all` packages are listed in every architecture's index; a dist with nothing else gets binary-all.
+    const indexArchs = real.length > 0 ? real : archs;
+    return this.#q
+      .components(release, dist)
+      .flatMap((component) => indexArchs.map((architecture) => ({ component, architecture })));
+  }
+
+  async #regenerate(s: Settings, release: string, dist: string): Promise<{ regenerated: string[]; reused: string[] }> {
+    const wanted = this.#wantedScopes(release, dist);
+    const existing = this.#q.scopes(release, dist);
+    const key = (x: { component: string; architecture: string }) => `${x.component}/binary-${x.architecture}`;
+    const wantedKeys = new Set(wanted.map(key));
+    for (const x of existing)
+      if (!wantedKeys.has(key(x))) this.#q.deleteScope(release, dist, x.component, x.architecture);
+    const clean = new Set(existing.filter((x) => !x.dirty).map(key));
+    const regenerated: string[] = [];
+    const reused: string[] = [];
+    for (const scope of wanted) {
+      const dir = key(scope);
+      if (clean.has(dir)) {
+        reused.push(dir);
+        continue;
+      }
+      const written = await writePackagesIndex(this.env.BLOBS, s.id, this.#indexEntries(release, dist, scope));
+      const at = Date.now();
+      const files: IndexFileRecord[] = [
+        { path: `${dir}/Packages`, ...scope, ...written.plain, generatedAt: at },
+        { path: `${dir}/Packages.gz`, ...scope, ...written.gzip, generatedAt: at },
+      ];
+      this.ctx.storage.transactionSync(() =>
+        this.#q.saveScope(release, dist, scope.component, scope.architecture, files),
+      );
+      regenerated.push(dir);
+    }
+    return { regenerated, reused };
+  }
+
+  /** The stanzas of one index, read page by page so only one page of rows is in memory. */
+  *#indexEntries(release: string, dist: string, scope: { component: string; architecture: string }) {
+    let after: [string, string, string] = ["", "", ""];
+    for (;;) {
+      const page = this.#q.indexPage(release, dist, scope.component, scope.architecture, after, INDEX_PAGE_ROWS);
+      for (const { member, pkg } of page) {
+        yield { fields: pkg.fields, filename: member.poolPath, size: pkg.size, md5: pkg.md5, sha256: pkg.sha256 };
+      }
+      const last = page.at(-1);
+      if (last === undefined || page.length < INDEX_PAGE_ROWS) return;
+      after = [last.member.name, last.member.version, last.member.architecture];
+    }
+  }
+
+  #releaseText(s: Settings, release: string, dist: string, at: number): string {
+    const files = this.#q.indexFiles(release, dist);
+    const archs = [...new Set(files.map((f) => f.architecture))].sort();
+    const components = [...new Set(files.map((f) => f.component))].sort();
+    return renderRelease({
+      origin: s.origin,
+      label: s.label,
+      suite: dist,
+      codename: dist,
+      date: new Date(at),
+      architectures: archs,
+      components,
+      description: `${s.id} (${dist}), published with Armor`,
+      acquireByHash: true,
+      snapshots: `${s.baseUrl}/@SNAPSHOTID@/`,
+      files: files.map((f) => ({ path: f.path, size: f.size, md5: f.md5, sha256: f.sha256, sha512: f.sha512 })),
+    });
+  }
+
+  async #activate(
+    s: Settings,
+    id: string,
+  ): Promise<Outcome<{ release: string; previous: string | null; activated_at: string }>> {
+    const r = this.#q.release(id);
+    if (r === null) return err("release_not_found", `no release ${id} in this repository`);
+    const now = Date.now();
+    const active = this.#q.releaseInState("active");
+    if (r.state === "active") {
+      if (this.#q.pendingActivations() > 0 && !(await this.#syncPointer(s))) return this.#pending(id);
+      return ok({ release: r.id, previous: r.parent, activated_at: new Date(r.activatedAt ?? now).toISOString() });
+    }
+    if (r.state === "retired" && !isRetained(r, now - s.retentionSeconds * 1000)) {
+      return err(
+        "release_expired",
+        `release ${id} was retired more than the retention period ago and can no longer be served`,
+      );
+    }
+    if (r.state === "open") {
+      const unsigned = unsignedDists(this.#q.dists(r.id));
+      if (unsigned.length > 0) {
+        return err(
+          "release_unsigned",
+          `release ${id} cannot be activated until these dists are generated, signed and uploaded: ${unsigned.join(", ")}`,
+          { unsigned_dists: unsigned },
+        );
+      }
+    }
+    this.ctx.storage.transactionSync(() => {
+      this.#q.switchActive(r.id, now);
+      this.#q.insertActivation(r.id, active?.id ?? null, now);
+    });
+    if (!(await this.#syncPointer(s))) return this.#pending(id);
+    return ok({ release: r.id, previous: active?.id ?? null, activated_at: new Date(now).toISOString() });
+  }
+
+  #pending(id: string): Outcome<never> {
+    void this.ctx.storage.setAlarm(Date.now() + SYNC_RETRY_MS);
+    return err(
+      "activation_pending",
+      `release ${id} is activated but not yet visible at the edge; the pointer write is retried automatically, or repeat the request`,
+      { release: id },
+    );
+  }
+
+  /**
+   * Write the active pointer to D1, which every edge request reads. The edge serves whatever
+   * release D1 names, so until this succeeds the old release stays fully visible; only once it
+   * succeeds is the activation logged as visible (the time snapshot URLs resolve against).
+   */
+  async #syncPointer(s: Settings): Promise<boolean> {
+    const active = this.#q.releaseInState("active");
+    try {
+      const result = await this.env.DB.prepare("UPDATE repositories SET active_release = ? WHERE id = ?")
+        .bind(active?.id ?? null, s.id)
+        .run();
+      if (result.meta.changes !== 1) return false;
+    } catch (cause) {
+      console.error("writing the active release pointer to D1 failed", cause);
+      return false;
+    }
+    this.#q.markActivationsVisible(Date.now());
+    return true;
+  }
+}
+
+export interface KeySummary {
+  fingerprint: string;
+  user_ids: string[];
+  algorithm: string;
+  created_at: string;
+  expires_at: string | null;
+  added_at: string;
+}
+
+function summarizeKey(k: {
+  fingerprint: string;
+  userIds: string[];
+  algorithm: string;
+  createdAt: string;
+  expiresAt: string | null;
+  addedAt: number;
+}): KeySummary {
+  return {
+    fingerprint: k.fingerprint,
+    user_ids: k.userIds,
+    algorithm: k.algorithm,
+    created_at: k.createdAt,
+    expires_at: k.expiresAt,
+    added_at: new Date(k.addedAt).toISOString(),
+  };
+}
+
+/** Dists that differ from the parent and carry no valid signature yet: activation waits for them. */
+function unsignedDists(dists: DistRecord[]): string[] {
+  return dists.filter((d) => d.changed && d.inRelease === null).map((d) => d.dist);
+}
+
+function isRetained(r: ReleaseRecord, retainedAfter: number): boolean {
+  return r.state === "active" || (r.state === "retired" && (r.retiredAt ?? 0) > retainedAfter);
+}
+
+function toHex(buffer: ArrayBuffer): string {
+  return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,173 @@
+/**
+ * The object's SQLite schema as numbered, append-only migrations (STYLE.md "Durable Objects").
+ * Never edit a migration that has shipped: add a new one.
+ *
+ * Invariants the schema carries:
+ * - at most one open and at most one active release (partial unique indexes);
+ * - a release's membership is rows, so creating a release from another copies rows, never blobs;
+ * - one stanza per `packages` row (a row is at most 2 MB on Cloudflare; control files are capped
+ *   at 1 MiB by deb/), never a whole index;
+ * - `versions` binds (name, version, architecture) to one content unless the repository allows reuse.
+ */
+
+export interface Migration {
+  id: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    description: "repository settings, packages, releases, membership, indexes, signatures, activations, keys",
+    sql: `
+      CREATE TABLE repository (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        id TEXT NOT NULL,
+        may_reuse_versions INTEGER NOT NULL DEFAULT 0,
+        retention_seconds INTEGER NOT NULL,
+        base_url TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        label TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE packages (
+        sha256 TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        architecture TEXT NOT NULL,
+        source TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        md5 TEXT NOT NULL,
+        sha1 TEXT NOT NULL,
+        sha512 TEXT NOT NULL,
+        uploaded_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE versions (
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        architecture TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        bound_at INTEGER NOT NULL,
+        PRIMARY KEY (name, version, architecture)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE releases (
+        id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL UNIQUE,
+        state TEXT NOT NULL CHECK (state IN ('open', 'active', 'retired')),
+        parent TEXT,
+        generation INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        activated_at INTEGER,
+        retired_at INTEGER
+      );
+      CREATE UNIQUE INDEX releases_one_open ON releases (state) WHERE state = 'open';
+      CREATE UNIQUE INDEX releases_one_active ON releases (state) WHERE state = 'active';
+
+      CREATE TABLE members (
+        release_id TEXT NOT NULL,
+        dist TEXT NOT NULL,
+        component TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        architecture TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        pool_path TEXT NOT NULL,
+        PRIMARY KEY (release_id, dist, component, name, version, architecture)
+      ) WITHOUT ROWID;
+      CREATE INDEX members_pool_path ON members (pool_path);
+      CREATE INDEX members_sha256 ON members (sha256);
+
+      CREATE TABLE dists (
+        release_id TEXT NOT NULL,
+        dist TEXT NOT NULL,
+        changed INTEGER NOT NULL DEFAULT 0,
+        release_text TEXT,
+        generated_generation INTEGER,
+        generated_at INTEGER,
+        release_sha256 TEXT,
+        release_size INTEGER,
+        inrelease_sha256 TEXT,
+        inrelease_size INTEGER,
+        release_gpg_sha256 TEXT,
+        release_gpg_size INTEGER,
+        signed_by TEXT,
+        signed_at INTEGER,
+        PRIMARY KEY (release_id, dist)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE indexes (
+        release_id TEXT NOT NULL,
+        dist TEXT NOT NULL,
+        component TEXT NOT NULL,
+        architecture TEXT NOT NULL,
+        dirty INTEGER NOT NULL,
+        PRIMARY KEY (release_id, dist, component, architecture)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE index_files (
+        release_id TEXT NOT NULL,
+        dist TEXT NOT NULL,
+        path TEXT NOT NULL,
+        component TEXT NOT NULL,
+        architecture TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        md5 TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        sha512 TEXT NOT NULL,
+        generated_at INTEGER NOT NULL,
+        PRIMARY KEY (release_id, dist, path)
+      ) WITHOUT ROWID;
+      CREATE INDEX index_files_sha256 ON index_files (sha256);
+      CREATE INDEX index_files_md5 ON index_files (md5);
+      CREATE INDEX index_files_sha512 ON index_files (sha512);
+
+      CREATE TABLE activations (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        release_id TEXT NOT NULL,
+        previous_id TEXT,
+        requested_at INTEGER NOT NULL,
+        visible_at INTEGER
+      );
+      CREATE INDEX activations_visible_at ON activations (visible_at);
+
+      CREATE TABLE trusted_keys (
+        fingerprint TEXT PRIMARY KEY,
+        armored TEXT NOT NULL,
+        user_ids TEXT NOT NULL,
+        algorithm TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT,
+        added_at INTEGER NOT NULL
+      );
+    `,
+  },
+];
+
+/**
+ * Apply every migration newer than the last recorded one, each in its own transaction. Runs in the
+ * constructor inside `blockConcurrencyWhile`, so no request sees a half-migrated schema.
+ */
+export function migrate(storage: DurableObjectStorage): void {
+  const sql = storage.sql;
+  sql.exec(
+    "CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+  );
+  const last = sql.exec<{ id: number | null }>("SELECT max(id) AS id FROM _migrations").one().id ?? 0;
+  for (const m of MIGRATIONS) {
+    if (m.id <= last) continue;
+    storage.transactionSync(() => {
+      sql.exec(m.sql);
+      sql.exec(
+        "INSERT INTO _migrations (id, description, applied_at) VALUES (?, ?, ?)",
+        m.id,
+        m.description,
+        Date.now(),
+      );
+    });
+  }
+}

@@ -1,0 +1,874 @@
+/**
+ * Every SQL statement of RepositoryObject, with bound parameters (STYLE.md). Rows are mapped to
+ * camelCase plain data here so the object never touches column names. Multi-statement invariants
+ * are the caller's `transactionSync`.
+ */
+import type { ControlField } from "../../deb/control.ts";
+
+export type ReleaseState = "open" | "active" | "retired";
+
+export interface Settings {
+  id: string;
+  mayReuseVersions: boolean;
+  retentionSeconds: number;
+  baseUrl: string;
+  origin: string;
+  label: string;
+  createdAt: number;
+}
+
+export interface PackageRecord {
+  sha256: string;
+  name: string;
+  version: string;
+  architecture: string;
+  source: string;
+  fields: ControlField[];
+  size: number;
+  md5: string;
+  sha1: string;
+  sha512: string;
+  uploadedAt: number;
+}
+
+export interface ReleaseRecord {
+  id: string;
+  seq: number;
+  state: ReleaseState;
+  parent: string | null;
+  generation: number;
+  createdAt: number;
+  activatedAt: number | null;
+  retiredAt: number | null;
+}
+
+export interface MemberRecord {
+  dist: string;
+  component: string;
+  name: string;
+  version: string;
+  architecture: string;
+  sha256: string;
+  poolPath: string;
+}
+
+export interface DistRecord {
+  dist: string;
+  changed: boolean;
+  releaseText: string | null;
+  generatedGeneration: number | null;
+  generatedAt: number | null;
+  release: StoredFile | null;
+  inRelease: StoredFile | null;
+  releaseGpg: StoredFile | null;
+  signedBy: string | null;
+  signedAt: number | null;
+}
+
+export interface StoredFile {
+  sha256: string;
+  size: number;
+}
+
+export interface IndexFileRecord {
+  path: string;
+  component: string;
+  architecture: string;
+  size: number;
+  md5: string;
+  sha256: string;
+  sha512: string;
+  generatedAt: number;
+}
+
+export interface ScopeRecord {
+  component: string;
+  architecture: string;
+  dirty: boolean;
+}
+
+export interface KeyRecord {
+  fingerprint: string;
+  armored: string;
+  userIds: string[];
+  algorithm: string;
+  createdAt: string;
+  expiresAt: string | null;
+  addedAt: number;
+}
+
+type Row = Record<string, SqlStorageValue>;
+
+const str = (v: SqlStorageValue | undefined): string => {
+  if (typeof v !== "string") throw new Error(`expected a text column, got ${typeof v}`);
+  return v;
+};
+const num = (v: SqlStorageValue | undefined): number => {
+  if (typeof v !== "number") throw new Error(`expected a number column, got ${typeof v}`);
+  return v;
+};
+const optStr = (v: SqlStorageValue | undefined): string | null => (v === null || v === undefined ? null : str(v));
+const optNum = (v: SqlStorageValue | undefined): number | null => (v === null || v === undefined ? null : num(v));
+
+/** The retention predicate on `releases r`: served now, or retired less than `retention` ago. */
+const RETAINED = "(r.state = 'active' OR (r.state = 'retired' AND r.retired_at > ?))";
+
+export class Queries {
+  readonly #sql: SqlStorage;
+
+  constructor(sql: SqlStorage) {
+    this.#sql = sql;
+  }
+
+  #all(query: string, ...params: SqlStorageValue[]): Row[] {
+    return this.#sql.exec(query, ...params).toArray();
+  }
+
+  #first(query: string, ...params: SqlStorageValue[]): Row | null {
+    return this.#sql.exec(query, ...params).toArray()[0] ?? null;
+  }
+
+  #run(query: string, ...params: SqlStorageValue[]): number {
+    return this.#sql.exec(query, ...params).rowsWritten;
+  }
+
+  // settings
+
+  settings(): Settings | null {
+    const r = this.#first("SELECT * FROM repository WHERE singleton = 1");
+    if (r === null) return null;
+    return {
+      id: str(r.id),
+      mayReuseVersions: num(r.may_reuse_versions) === 1,
+      retentionSeconds: num(r.retention_seconds),
+      baseUrl: str(r.base_url),
+      origin: str(r.origin),
+      label: str(r.label),
+      createdAt: num(r.created_at),
+    };
+  }
+
+  saveSettings(s: Settings): void {
+    this.#run(
+      `INSERT INTO repository (singleton, id, may_reuse_versions, retention_seconds, base_url, origin, label, created_at)
+       VALUES (1, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (singleton) DO UPDATE SET may_reuse_versions = excluded.may_reuse_versions,
+         retention_seconds = excluded.retention_seconds, base_url = excluded.base_url,
+         origin = excluded.origin, label = excluded.label`,
+      s.id,
+      s.mayReuseVersions ? 1 : 0,
+      s.retentionSeconds,
+      s.baseUrl,
+      s.origin,
+      s.label,
+      s.createdAt,
+    );
+  }
+
+  // packages and version bindings
+
+  package(sha256: string): PackageRecord | null {
+    const r = this.#first("SELECT * FROM packages WHERE sha256 = ?", sha256);
+    return r === null ? null : toPackage(r);
+  }
+
+  insertPackage(p: PackageRecord): void {
+    this.#run(
+      `INSERT INTO packages (sha256, name, version, architecture, source, fields, size, md5, sha1, sha512, uploaded_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING`,
+      p.sha256,
+      p.name,
+      p.version,
+      p.architecture,
+      p.source,
+      JSON.stringify(p.fields.map((f) => [f.name, f.value])),
+      p.size,
+      p.md5,
+      p.sha1,
+      p.sha512,
+      p.uploadedAt,
+    );
+  }
+
+  boundContent(name: string, version: string, architecture: string): string | null {
+    const r = this.#first(
+      "SELECT sha256 FROM versions WHERE name = ? AND version = ? AND architecture = ?",
+      name,
+      version,
+      architecture,
+    );
+    return r === null ? null : str(r.sha256);
+  }
+
+  bindVersion(name: string, version: string, architecture: string, sha256: string, at: number): void {
+    this.#run(
+      `INSERT INTO versions (name, version, architecture, sha256, bound_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (name, version, architecture) DO UPDATE SET sha256 = excluded.sha256, bound_at = excluded.bound_at`,
+      name,
+      version,
+      architecture,
+      sha256,
+      at,
+    );
+  }
+
+  // releases
+
+  release(id: string): ReleaseRecord | null {
+    const r = this.#first("SELECT * FROM releases WHERE id = ?", id);
+    return r === null ? null : toRelease(r);
+  }
+
+  releaseInState(state: "open" | "active"): ReleaseRecord | null {
+    const r = this.#first("SELECT * FROM releases WHERE state = ?", state);
+    return r === null ? null : toRelease(r);
+  }
+
+  releases(limit: number): ReleaseRecord[] {
+    return this.#all("SELECT * FROM releases ORDER BY seq DESC LIMIT ?", limit).map(toRelease);
+  }
+
+  nextReleaseSeq(): number {
+    return num(this.#first("SELECT coalesce(max(seq), 0) + 1 AS next FROM releases")?.next);
+  }
+
+  insertOpenRelease(id: string, seq: number, parent: string | null, at: number): void {
+    this.#run(
+      "INSERT INTO releases (id, seq, state, parent, generation, created_at) VALUES (?, ?, 'open', ?, 0, ?)",
+      id,
+      seq,
+      parent,
+      at,
+    );
+  }
+
+  /** Copy-on-write: the child starts with the parent's rows; blobs are shared, never copied. */
+  copyReleaseContents(from: string, to: string): void {
+    this.#run(
+      `INSERT INTO members (release_id, dist, component, name, version, architecture, sha256, pool_path)
+       SELECT ?, dist, component, name, version, architecture, sha256, pool_path FROM members WHERE release_id = ?`,
+      to,
+      from,
+    );
+    this.#run(
+      `INSERT INTO dists (release_id, dist, changed, release_text, generated_generation, generated_at,
+         release_sha256, release_size, inrelease_sha256, inrelease_size, release_gpg_sha256, release_gpg_size,
+         signed_by, signed_at)
+       SELECT ?, dist, 0, release_text, NULL, generated_at, release_sha256, release_size, inrelease_sha256,
+         inrelease_size, release_gpg_sha256, release_gpg_size, signed_by, signed_at FROM dists WHERE release_id = ?`,
+      to,
+      from,
+    );
+    this.#run(
+      `INSERT INTO indexes (release_id, dist, component, architecture, dirty)
+       SELECT ?, dist, component, architecture, dirty FROM indexes WHERE release_id = ?`,
+      to,
+      from,
+    );
+    this.#run(
+      `INSERT INTO index_files (release_id, dist, path, component, architecture, size, md5, sha256, sha512, generated_at)
+       SELECT ?, dist, path, component, architecture, size, md5, sha256, sha512, generated_at
+       FROM index_files WHERE release_id = ?`,
+      to,
+      from,
+    );
+  }
+
+  bumpGeneration(id: string): number {
+    return num(
+      this.#first("UPDATE releases SET generation = generation + 1 WHERE id = ? RETURNING generation", id)?.generation,
+    );
+  }
+
+  /** Flip states for an activation: the current active release (if any) retires. */
+  switchActive(id: string, at: number): void {
+    this.#run("UPDATE releases SET state = 'retired', retired_at = ? WHERE state = 'active'", at);
+    this.#run("UPDATE releases SET state = 'active', activated_at = ?, retired_at = NULL WHERE id = ?", at, id);
+  }
+
+  // membership
+
+  member(release: string, dist: string, component: string, name: string, version: string, arch: string): string | null {
+    const r = this.#first(
+      `SELECT sha256 FROM members WHERE release_id = ? AND dist = ? AND component = ? AND name = ? AND version = ?
+       AND architecture = ?`,
+      release,
+      dist,
+      component,
+      name,
+      version,
+      arch,
+    );
+    return r === null ? null : str(r.sha256);
+  }
+
+  upsertMember(release: string, m: MemberRecord): void {
+    this.#run(
+      `INSERT INTO members (release_id, dist, component, name, version, architecture, sha256, pool_path)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (release_id, dist, component, name, version, architecture)
+       DO UPDATE SET sha256 = excluded.sha256, pool_path = excluded.pool_path`,
+      release,
+      m.dist,
+      m.component,
+      m.name,
+      m.version,
+      m.architecture,
+      m.sha256,
+      m.poolPath,
+    );
+  }
+
+  /** Members matching a removal filter; `null` filter fields match anything. */
+  matchingMembers(
+    release: string,
+    dist: string,
+    f: { component: string | null; name: string; version: string | null; architecture: string | null },
+  ): MemberRecord[] {
+    return this.#all(
+      `SELECT * FROM members WHERE release_id = ? AND dist = ? AND name = ?
+       AND (? IS NULL OR component = ?) AND (? IS NULL OR version = ?) AND (? IS NULL OR architecture = ?)`,
+      release,
+      dist,
+      f.name,
+      f.component,
+      f.component,
+      f.version,
+      f.version,
+      f.architecture,
+      f.architecture,
+    ).map(toMember);
+  }
+
+  deleteMember(release: string, m: MemberRecord): void {
+    this.#run(
+      `DELETE FROM members WHERE release_id = ? AND dist = ? AND component = ? AND name = ? AND version = ?
+       AND architecture = ?`,
+      release,
+      m.dist,
+      m.component,
+      m.name,
+      m.version,
+      m.architecture,
+    );
+  }
+
+  listMembers(
+    release: string,
+    f: { dist: string | null; component: string | null; architecture: string | null; name: string | null },
+    limit: number,
+  ): MemberRecord[] {
+    return this.#all(
+      `SELECT * FROM members WHERE release_id = ? AND (? IS NULL OR dist = ?) AND (? IS NULL OR component = ?)
+       AND (? IS NULL OR architecture = ?) AND (? IS NULL OR name = ?)
+       ORDER BY dist, component, name, version, architecture LIMIT ?`,
+      release,
+      f.dist,
+      f.dist,
+      f.component,
+      f.component,
+      f.architecture,
+      f.architecture,
+      f.name,
+      f.name,
+      limit,
+    ).map(toMember);
+  }
+
+  /** One page of a Packages index in key order: the scope's architecture plus `all`. */
+  indexPage(
+    release: string,
+    dist: string,
+    component: string,
+    architecture: string,
+    after: readonly [string, string, string],
+    limit: number,
+  ): { member: MemberRecord; pkg: PackageRecord }[] {
+    return this.#all(
+      `SELECT m.dist, m.component, m.name, m.version, m.architecture, m.sha256, m.pool_path,
+         p.source, p.fields, p.size, p.md5, p.sha1, p.sha512, p.uploaded_at
+       FROM members m JOIN packages p ON p.sha256 = m.sha256
+       WHERE m.release_id = ? AND m.dist = ? AND m.component = ? AND m.architecture IN (?, 'all')
+         AND (m.name, m.version, m.architecture) > (?, ?, ?)
+       ORDER BY m.name, m.version, m.architecture LIMIT ?`,
+      release,
+      dist,
+      component,
+      architecture,
+      after[0],
+      after[1],
+      after[2],
+      limit,
+    ).map((r) => ({ member: toMember(r), pkg: toPackage(r) }));
+  }
+
+  /** Added and removed membership between two releases (a diff), at most `limit` of each. */
+  membersOnlyIn(a: string, b: string, limit: number): MemberRecord[] {
+    return this.#all(
+      `SELECT dist, component, name, version, architecture, sha256, pool_path FROM members WHERE release_id = ?
+       EXCEPT SELECT dist, component, name, version, architecture, sha256, pool_path FROM members WHERE release_id = ?
+       ORDER BY 1, 2, 3, 4, 5 LIMIT ?`,
+      a,
+      b,
+      limit,
+    ).map(toMember);
+  }
+
+  countMembersOnlyIn(a: string, b: string): number {
+    return num(
+      this.#first(
+        `SELECT count(*) AS n FROM (SELECT dist, component, name, version, architecture, sha256 FROM members
+         WHERE release_id = ? EXCEPT SELECT dist, component, name, version, architecture, sha256 FROM members
+         WHERE release_id = ?)`,
+        a,
+        b,
+      )?.n,
+    );
+  }
+
+  memberCounts(release: string): { dist: string; component: string; architecture: string; count: number }[] {
+    return this.#all(
+      `SELECT dist, component, architecture, count(*) AS n FROM members WHERE release_id = ?
+       GROUP BY dist, component, architecture ORDER BY dist, component, architecture`,
+      release,
+    ).map((r) => ({
+      dist: str(r.dist),
+      component: str(r.component),
+      architecture: str(r.architecture),
+      count: num(r.n),
+    }));
+  }
+
+  // dists, scopes and index files
+
+  dist(release: string, dist: string): DistRecord | null {
+    const r = this.#first("SELECT * FROM dists WHERE release_id = ? AND dist = ?", release, dist);
+    return r === null ? null : toDist(r);
+  }
+
+  dists(release: string): DistRecord[] {
+    return this.#all("SELECT * FROM dists WHERE release_id = ? ORDER BY dist", release).map(toDist);
+  }
+
+  /** A change to a dist: it now differs from the parent, and any earlier signature no longer covers it. */
+  touchDist(release: string, dist: string): void {
+    this.#run(
+      `INSERT INTO dists (release_id, dist, changed) VALUES (?, ?, 1)
+       ON CONFLICT (release_id, dist) DO UPDATE SET changed = 1, release_text = NULL, generated_generation = NULL,
+         release_sha256 = NULL, release_size = NULL, inrelease_sha256 = NULL, inrelease_size = NULL,
+         release_gpg_sha256 = NULL, release_gpg_size = NULL, signed_by = NULL, signed_at = NULL`,
+      release,
+      dist,
+    );
+  }
+
+  /** Mark the indexes a package of `architecture` appears in; `all` packages are in every architecture's. */
+  markDirty(release: string, dist: string, component: string, architecture: string): void {
+    if (architecture === "all") {
+      this.#run(
+        "UPDATE indexes SET dirty = 1 WHERE release_id = ? AND dist = ? AND component = ?",
+        release,
+        dist,
+        component,
+      );
+      return;
+    }
+    this.#run(
+      `INSERT INTO indexes (release_id, dist, component, architecture, dirty) VALUES (?, ?, ?, ?, 1)
+       ON CONFLICT (release_id, dist, component, architecture) DO UPDATE SET dirty = 1`,
+      release,
+      dist,
+      component,
+      architecture,
+    );
+  }
+
+  markAllDirty(release: string): void {
+    this.#run("UPDATE indexes SET dirty = 1 WHERE release_id = ?", release);
+  }
+
+  components(release: string, dist: string): string[] {
+    return this.#all(
+      "SELECT DISTINCT component FROM members WHERE release_id = ? AND dist = ? ORDER BY component",
+      release,
+      dist,
+    ).map((r) => str(r.component));
+  }
+
+  architectures(release: string, dist: string): string[] {
+    return this.#all(
+      "SELECT DISTINCT architecture FROM members WHERE release_id = ? AND dist = ? ORDER BY architecture",
+      release,
+      dist,
+    ).map((r) => str(r.architecture));
+  }
+
+  scopes(release: string, dist: string): ScopeRecord[] {
+    return this.#all(
+      "SELECT component, architecture, dirty FROM indexes WHERE release_id = ? AND dist = ?",
+      release,
+      dist,
+    ).map((r) => ({ component: str(r.component), architecture: str(r.architecture), dirty: num(r.dirty) === 1 }));
+  }
+
+  deleteScope(release: string, dist: string, component: string, architecture: string): void {
+    this.#run(
+      "DELETE FROM indexes WHERE release_id = ? AND dist = ? AND component = ? AND architecture = ?",
+      release,
+      dist,
+      component,
+      architecture,
+    );
+    this.#run(
+      "DELETE FROM index_files WHERE release_id = ? AND dist = ? AND component = ? AND architecture = ?",
+      release,
+      dist,
+      component,
+      architecture,
+    );
+  }
+
+  /** Record a regenerated scope: its files replace the old ones and it is clean again. */
+  saveScope(release: string, dist: string, component: string, architecture: string, files: IndexFileRecord[]): void {
+    this.deleteScope(release, dist, component, architecture);
+    this.#run(
+      "INSERT INTO indexes (release_id, dist, component, architecture, dirty) VALUES (?, ?, ?, ?, 0)",
+      release,
+      dist,
+      component,
+      architecture,
+    );
+    for (const f of files) {
+      this.#run(
+        `INSERT INTO index_files (release_id, dist, path, component, architecture, size, md5, sha256, sha512, generated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        release,
+        dist,
+        f.path,
+        component,
+        architecture,
+        f.size,
+        f.md5,
+        f.sha256,
+        f.sha512,
+        f.generatedAt,
+      );
+    }
+  }
+
+  indexFiles(release: string, dist: string): IndexFileRecord[] {
+    return this.#all("SELECT * FROM index_files WHERE release_id = ? AND dist = ? ORDER BY path", release, dist).map(
+      toIndexFile,
+    );
+  }
+
+  indexFile(release: string, dist: string, path: string): IndexFileRecord | null {
+    const r = this.#first(
+      "SELECT * FROM index_files WHERE release_id = ? AND dist = ? AND path = ?",
+      release,
+      dist,
+      path,
+    );
+    return r === null ? null : toIndexFile(r);
+  }
+
+  setGenerated(release: string, dist: string, text: string, generation: number, at: number): void {
+    this.#run(
+      `UPDATE dists SET release_text = ?, generated_generation = ?, generated_at = ? WHERE release_id = ? AND dist = ?`,
+      text,
+      generation,
+      at,
+      release,
+      dist,
+    );
+  }
+
+  setSigned(
+    release: string,
+    dist: string,
+    files: { release: StoredFile; inRelease: StoredFile; releaseGpg: StoredFile },
+    signedBy: string,
+    at: number,
+  ): void {
+    this.#run(
+      `UPDATE dists SET changed = 1, release_sha256 = ?, release_size = ?, inrelease_sha256 = ?, inrelease_size = ?,
+         release_gpg_sha256 = ?, release_gpg_size = ?, signed_by = ?, signed_at = ? WHERE release_id = ? AND dist = ?`,
+      files.release.sha256,
+      files.release.size,
+      files.inRelease.sha256,
+      files.inRelease.size,
+      files.releaseGpg.sha256,
+      files.releaseGpg.size,
+      signedBy,
+      at,
+      release,
+      dist,
+    );
+  }
+
+  // serving lookups (by-hash and pool look across every release still within retention)
+
+  byHash(
+    dist: string,
+    directory: string,
+    column: "md5" | "sha256" | "sha512",
+    hex: string,
+    retainedAfter: number,
+  ): IndexFileRecord | null {
+    const r = this.#first(
+      `SELECT f.* FROM index_files f JOIN releases r ON r.id = f.release_id
+       WHERE f.${column} = ? AND f.dist = ? AND (f.component || '/binary-' || f.architecture) = ? AND ${RETAINED}
+       LIMIT 1`,
+      hex,
+      dist,
+      directory,
+      retainedAfter,
+    );
+    return r === null ? null : toIndexFile(r);
+  }
+
+  /** The package at a pool path: the given release's first, else the newest retained release's. */
+  poolFile(path: string, preferRelease: string, retainedAfter: number): PackageRecord | null {
+    const r = this.#first(
+      `SELECT p.* FROM members m JOIN releases r ON r.id = m.release_id JOIN packages p ON p.sha256 = m.sha256
+       WHERE m.pool_path = ? AND (m.release_id = ? OR ${RETAINED})
+       ORDER BY (m.release_id = ?) DESC, r.seq DESC LIMIT 1`,
+      path,
+      preferRelease,
+      retainedAfter,
+      preferRelease,
+    );
+    return r === null ? null : toPackage(r);
+  }
+
+  // activations
+
+  insertActivation(release: string, previous: string | null, at: number): void {
+    this.#run(
+      "INSERT INTO activations (release_id, previous_id, requested_at) VALUES (?, ?, ?)",
+      release,
+      previous,
+      at,
+    );
+  }
+
+  pendingActivations(): number {
+    return num(this.#first("SELECT count(*) AS n FROM activations WHERE visible_at IS NULL")?.n);
+  }
+
+  markActivationsVisible(at: number): void {
+    this.#run("UPDATE activations SET visible_at = ? WHERE visible_at IS NULL", at);
+  }
+
+  /** The release that was visible at `at` (ms), by the activation log. */
+  releaseVisibleAt(at: number): string | null {
+    const r = this.#first(
+      "SELECT release_id FROM activations WHERE visible_at IS NOT NULL AND visible_at <= ? ORDER BY visible_at DESC, seq DESC LIMIT 1",
+      at,
+    );
+    return r === null ? null : str(r.release_id);
+  }
+
+  activations(
+    limit: number,
+  ): { seq: number; release: string; previous: string | null; requestedAt: number; visibleAt: number | null }[] {
+    return this.#all("SELECT * FROM activations ORDER BY seq DESC LIMIT ?", limit).map((r) => ({
+      seq: num(r.seq),
+      release: str(r.release_id),
+      previous: optStr(r.previous_id),
+      requestedAt: num(r.requested_at),
+      visibleAt: optNum(r.visible_at),
+    }));
+  }
+
+  // trusted keys
+
+  keys(): KeyRecord[] {
+    return this.#all("SELECT * FROM trusted_keys ORDER BY added_at, fingerprint").map((r) => ({
+      fingerprint: str(r.fingerprint),
+      armored: str(r.armored),
+      userIds: parseStringArray(str(r.user_ids)),
+      algorithm: str(r.algorithm),
+      createdAt: str(r.created_at),
+      expiresAt: optStr(r.expires_at),
+      addedAt: num(r.added_at),
+    }));
+  }
+
+  upsertKey(k: KeyRecord): void {
+    this.#run(
+      `INSERT INTO trusted_keys (fingerprint, armored, user_ids, algorithm, created_at, expires_at, added_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (fingerprint) DO UPDATE SET armored = excluded.armored, user_ids = excluded.user_ids,
+         expires_at = excluded.expires_at`,
+      k.fingerprint,
+      k.armored,
+      JSON.stringify(k.userIds),
+      k.algorithm,
+      k.createdAt,
+      k.expiresAt,
+      k.addedAt,
+    );
+  }
+
+  deleteKey(fingerprint: string): boolean {
+    return this.#run("DELETE FROM trusted_keys WHERE fingerprint = ?", fingerprint) > 0;
+  }
+
+  // admin: stats, fsck, gc
+
+  counts(): Record<string, number> {
+    const n = (q: string) => num(this.#first(q)?.n);
+    return {
+      packages: n("SELECT count(*) AS n FROM packages"),
+      package_bytes: n("SELECT coalesce(sum(size), 0) AS n FROM packages"),
+      releases: n("SELECT count(*) AS n FROM releases"),
+      memberships: n("SELECT count(*) AS n FROM members"),
+      index_files: n("SELECT count(DISTINCT sha256) AS n FROM index_files"),
+      index_bytes: n("SELECT coalesce(sum(size), 0) AS n FROM (SELECT DISTINCT sha256, size FROM index_files)"),
+      dirty_indexes: n(
+        "SELECT count(*) AS n FROM indexes i JOIN releases r ON r.id = i.release_id WHERE r.state = 'open' AND i.dirty = 1",
+      ),
+      trusted_keys: n("SELECT count(*) AS n FROM trusted_keys"),
+      activations: n("SELECT count(*) AS n FROM activations"),
+    };
+  }
+
+  /** Every blob a row points at, with the hash and size the row claims. */
+  blobPointers(): { sha256: string; size: number; kind: "package" | "index" | "release" }[] {
+    const out: { sha256: string; size: number; kind: "package" | "index" | "release" }[] = [];
+    for (const r of this.#all("SELECT sha256, size FROM packages"))
+      out.push({ sha256: str(r.sha256), size: num(r.size), kind: "package" });
+    for (const r of this.#all("SELECT DISTINCT sha256, size FROM index_files"))
+      out.push({ sha256: str(r.sha256), size: num(r.size), kind: "index" });
+    for (const r of this.#all(
+      `SELECT release_sha256 AS h, release_size AS s FROM dists WHERE release_sha256 IS NOT NULL
+       UNION SELECT inrelease_sha256, inrelease_size FROM dists WHERE inrelease_sha256 IS NOT NULL
+       UNION SELECT release_gpg_sha256, release_gpg_size FROM dists WHERE release_gpg_sha256 IS NOT NULL`,
+    ))
+      out.push({ sha256: str(r.h), size: num(r.s), kind: "release" });
+    return out;
+  }
+
+  /** Retired releases past retention: their rows go, and with them their claim on blobs. */
+  expiredReleases(retainedAfter: number): string[] {
+    return this.#all("SELECT id FROM releases WHERE state = 'retired' AND retired_at <= ?", retainedAfter).map((r) =>
+      str(r.id),
+    );
+  }
+
+  deleteRelease(id: string): void {
+    for (const table of ["members", "dists", "indexes", "index_files"]) {
+      this.#run(`DELETE FROM ${table} WHERE release_id = ?`, id);
+    }
+    this.#run("DELETE FROM releases WHERE id = ?", id);
+  }
+
+  /** Packages no release refers to any more and uploaded before `before` (a grace period for fresh uploads). */
+  unreferencedPackages(before: number): string[] {
+    return this.#all(
+      `SELECT sha256 FROM packages p WHERE uploaded_at < ? AND NOT EXISTS (SELECT 1 FROM members m WHERE m.sha256 = p.sha256)`,
+      before,
+    ).map((r) => str(r.sha256));
+  }
+
+  deletePackage(sha256: string): void {
+    this.#run("DELETE FROM packages WHERE sha256 = ?", sha256);
+  }
+
+  /** Every blob hash still referenced by a row (packages, index files, Release files and signatures). */
+  referencedHashes(): Set<string> {
+    return new Set(this.blobPointers().map((p) => p.sha256));
+  }
+}
+
+function toPackage(r: Row): PackageRecord {
+  return {
+    sha256: str(r.sha256),
+    name: str(r.name),
+    version: str(r.version),
+    architecture: str(r.architecture),
+    source: str(r.source),
+    fields: parseFields(str(r.fields)),
+    size: num(r.size),
+    md5: str(r.md5),
+    sha1: str(r.sha1),
+    sha512: str(r.sha512),
+    uploadedAt: num(r.uploaded_at),
+  };
+}
+
+function toRelease(r: Row): ReleaseRecord {
+  const state = str(r.state);
+  if (state !== "open" && state !== "active" && state !== "retired") throw new Error(`unknown release state ${state}`);
+  return {
+    id: str(r.id),
+    seq: num(r.seq),
+    state,
+    parent: optStr(r.parent),
+    generation: num(r.generation),
+    createdAt: num(r.created_at),
+    activatedAt: optNum(r.activated_at),
+    retiredAt: optNum(r.retired_at),
+  };
+}
+
+function toMember(r: Row): MemberRecord {
+  return {
+    dist: str(r.dist),
+    component: str(r.component),
+    name: str(r.name),
+    version: str(r.version),
+    architecture: str(r.architecture),
+    sha256: str(r.sha256),
+    poolPath: str(r.pool_path),
+  };
+}
+
+function toDist(r: Row): DistRecord {
+  const file = (h: SqlStorageValue | undefined, s: SqlStorageValue | undefined): StoredFile | null =>
+    h === null || h === undefined ? null : { sha256: str(h), size: num(s) };
+  return {
+    dist: str(r.dist),
+    changed: num(r.changed) === 1,
+    releaseText: optStr(r.release_text),
+    generatedGeneration: optNum(r.generated_generation),
+    generatedAt: optNum(r.generated_at),
+    release: file(r.release_sha256, r.release_size),
+    inRelease: file(r.inrelease_sha256, r.inrelease_size),
+    releaseGpg: file(r.release_gpg_sha256, r.release_gpg_size),
+    signedBy: optStr(r.signed_by),
+    signedAt: optNum(r.signed_at),
+  };
+}
+
+function toIndexFile(r: Row): IndexFileRecord {
+  return {
+    path: str(r.path),
+    component: str(r.component),
+    architecture: str(r.architecture),
+    size: num(r.size),
+    md5: str(r.md5),
+    sha256: str(r.sha256),
+    sha512: str(r.sha512),
+    generatedAt: num(r.generated_at),
+  };
+}
+
+/** Control fields are stored as JSON pairs; read back defensively (STYLE.md: parse what storage returns). */
+function parseFields(text: string): ControlField[] {
+  const data: unknown = JSON.parse(text);
+  if (!Array.isArray(data)) throw new Error("stored control fields are not an array");
+  return data.map((pair: unknown) => {
+    if (!Array.isArray(pair) || typeof pair[0] !== "string" || typeof pair[1] !== "string") {
+      throw new Error("stored control field is not a [name, value] pair");
+    }
+    return { name: pair[0], value: pair[1] };
+  });
+}
+
+function parseStringArray(text: string): string[] {
+  const data: unknown = JSON.parse(text);
+  if (!Array.isArray(data) || !data.every((x) => typeof x === "string")) throw new Error("expected a string array");
+  return data;
+}

@@ -1,0 +1,86 @@
+/**
+ * Request bodies and parameters of the HTTP API (`/api/v1`, `/admin/v1`), parsed once at the edge.
+ * Responses are the plain data the object returns; their field names are snake_case on the wire.
+ */
+import { z } from "zod";
+import { DistSchema, ReleaseIdSchema, RepositoryIdSchema } from "./index-document.ts";
+
+export const Sha256Schema = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, { message: "must be 64 lowercase hex digits (a SHA-256)" });
+
+/** Debian Policy §5.6.1 package names. */
+export const PackageNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9+.-]+$/, { message: "must be a Debian package name (lowercase letters, digits, + - .)" });
+
+export const ComponentSchema = z.string().regex(/^[a-z0-9][a-z0-9.+-]{0,63}$/, {
+  message: "must be a component name such as main (lowercase letters, digits, + - .)",
+});
+
+export const ArchitectureSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, { message: "must be a Debian architecture such as amd64 or all" });
+
+export const HostnameSchema = z
+  .string()
+  .toLowerCase()
+  .regex(/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+    message: "must be a fully qualified DNS name such as apt.example.com",
+  });
+
+export const CreateRepositorySchema = z.object({
+  id: RepositoryIdSchema,
+  visibility: z.enum(["public", "private"]).default("public"),
+  hostnames: z.array(HostnameSchema).max(16).default([]),
+  may_reuse_versions: z.boolean().default(false),
+  retention_days: z.number().int().min(1).max(3650).default(30),
+});
+export type CreateRepository = z.infer<typeof CreateRepositorySchema>;
+
+export const AddPackagesSchema = z.object({
+  dist: DistSchema,
+  component: ComponentSchema.default("main"),
+  packages: z.array(Sha256Schema).min(1).max(1000),
+});
+
+export const RemovePackagesSchema = z.object({
+  dist: DistSchema,
+  component: ComponentSchema.nullable().default(null),
+  name: PackageNameSchema,
+  version: z.string().min(1).max(256).nullable().default(null),
+  architecture: ArchitectureSchema.nullable().default(null),
+});
+
+export const ListPackagesQuerySchema = z.object({
+  release: ReleaseIdSchema.nullable().default(null),
+  dist: DistSchema.nullable().default(null),
+  component: ComponentSchema.nullable().default(null),
+  architecture: ArchitectureSchema.nullable().default(null),
+  name: PackageNameSchema.nullable().default(null),
+});
+
+export const CreateReleaseSchema = z.object({
+  /** "active" (default), "empty", or the id of the release to start from. */
+  from: z.union([z.literal("active"), z.literal("empty"), ReleaseIdSchema]).default("active"),
+});
+
+export const AddKeySchema = z.object({
+  key: z
+    .string()
+    .min(1)
+    .max(1024 * 1024),
+});
+
+export const CreateUploadSchema = z.object({
+  sha256: Sha256Schema,
+  size: z.number().int().positive(),
+});
+
+export const CompleteUploadSchema = z.object({
+  upload_id: z.string().min(1).max(1024),
+  parts: z
+    .array(z.object({ part_number: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(256) }))
+    .min(1)
+    .max(10_000),
+});

@@ -1,0 +1,62 @@
+/**
+ * The edge's view of repositories, read from D1 on every request (DESIGN.md §4): which repository
+ * a hostname serves, its visibility and its active release. Answers are kept in isolate memory
+ * for a few seconds so a busy hostname does not cost a D1 query per request; this isolate drops
+ * its entry when it changes the row, and other isolates converge within the TTL.
+ */
+
+export interface RepositoryRow {
+  id: string;
+  visibility: "public" | "private";
+  activeRelease: string | null;
+}
+
+const TTL_MS = 10_000;
+const byHost = new Map<string, { at: number; id: string | null }>();
+const byId = new Map<string, { at: number; row: RepositoryRow | null }>();
+
+function fresh(at: number): boolean {
+  return Date.now() - at < TTL_MS;
+}
+
+function toRow(r: Record<string, unknown>): RepositoryRow {
+  const visibility = r.visibility === "private" ? "private" : "public";
+  return {
+    id: String(r.id),
+    visibility,
+    activeRelease: typeof r.active_release === "string" ? r.active_release : null,
+  };
+}
+
+/** The repository a configured hostname serves, or null for a hostname nobody configured. */
+export async function repositoryForHost(db: D1Database, hostname: string): Promise<RepositoryRow | null> {
+  const host = hostname.toLowerCase();
+  const cached = byHost.get(host);
+  let id: string | null;
+  if (cached && fresh(cached.at)) id = cached.id;
+  else {
+    const r = await db.prepare("SELECT repository_id FROM hostnames WHERE hostname = ?").bind(host).first();
+    id = r === null ? null : String(r.repository_id);
+    byHost.set(host, { at: Date.now(), id });
+  }
+  return id === null ? null : repositoryById(db, id);
+}
+
+export async function repositoryById(db: D1Database, id: string): Promise<RepositoryRow | null> {
+  const cached = byId.get(id);
+  if (cached && fresh(cached.at)) return cached.row;
+  const r = await db.prepare("SELECT id, visibility, active_release FROM repositories WHERE id = ?").bind(id).first();
+  const row = r === null ? null : toRow(r);
+  byId.set(id, { at: Date.now(), row });
+  return row;
+}
+
+/** Forget what this isolate knows about a repository after changing it (activation, settings, hostnames). */
+export function forgetRepository(id: string): void {
+  byId.delete(id);
+  for (const [host, entry] of byHost) if (entry.id === id) byHost.delete(host);
+}
+
+export function forgetHostname(hostname: string): void {
+  byHost.delete(hostname.toLowerCase());
+}

@@ -1,0 +1,143 @@
+/**
+ * Operators' endpoints, below /admin/v1:
+ *
+ *   POST   /repositories                               create {id, visibility, hostnames, may_reuse_versions, retention_days}
+ *   GET    /repositories/:owner/:name                  the edge's row (visibility, active release, hostnames)
+ *   PUT    /repositories/:owner/:name/hostnames/:host  serve the repository at this hostname
+ *   DELETE /repositories/:owner/:name/hostnames/:host
+ *   GET    /repositories/:owner/:name/stats            counts, bytes, dirty indexes
+ *   POST   /repositories/:owner/:name/reindex          mark every index of the open release dirty
+ *   POST   /repositories/:owner/:name/fsck             every pointer has its blob, with the right hash
+ *   POST   /repositories/:owner/:name/gc               delete what no release within retention needs
+ */
+import { Hono } from "hono";
+import { CreateRepositorySchema, HostnameSchema } from "../../schema/api.ts";
+import { RepositoryIdSchema } from "../../schema/index-document.ts";
+import { authorize } from "../access.ts";
+import { fail, jsonBody, parseWith, unwrap } from "../errors.ts";
+import { forgetHostname, forgetRepository, type RepositoryRow, repositoryById } from "../repositories.ts";
+import { repositoryStub } from "../stub.ts";
+
+type AdminEnv = { Bindings: Env; Variables: { repository: RepositoryRow } };
+
+export const adminRoutes = new Hono<AdminEnv>();
+
+adminRoutes.post("/repositories", async (c) => {
+  await authorize(c, null, "admin");
+  const input = await jsonBody(c, CreateRepositorySchema);
+  if ((await c.env.DB.prepare("SELECT 1 FROM repositories WHERE id = ?").bind(input.id).first()) !== null) {
+    return fail("repository_exists", `repository ${input.id} already exists`);
+  }
+  for (const host of input.hostnames) {
+    if ((await c.env.DB.prepare("SELECT 1 FROM hostnames WHERE hostname = ?").bind(host).first()) !== null) {
+      return fail("hostname_taken", `hostname ${host} already serves another repository`);
+    }
+  }
+  const platform = platformBase(c.req.url, input.id);
+  const baseUrl = input.hostnames[0] === undefined ? platform : `https://${input.hostnames[0]}`;
+  const now = new Date().toISOString();
+  try {
+    await c.env.DB.batch([
+      c.env.DB.prepare(
+        "INSERT INTO repositories (id, visibility, active_release, created_at) VALUES (?, ?, NULL, ?)",
+      ).bind(input.id, input.visibility, now),
+      ...input.hostnames.map((h) =>
+        c.env.DB.prepare("INSERT INTO hostnames (hostname, repository_id) VALUES (?, ?)").bind(h, input.id),
+      ),
+    ]);
+  } catch (cause) {
+    console.error("creating a repository row failed", cause);
+    return fail("repository_exists", `repository ${input.id} or one of its hostnames already exists`);
+  }
+  try {
+    unwrap(
+      await repositoryStub(c.env, input.id).configure({
+        id: input.id,
+        mayReuseVersions: input.may_reuse_versions,
+        retentionSeconds: input.retention_days * 86_400,
+        baseUrl,
+      }),
+    );
+  } catch (cause) {
+    // Leave no half-created repository behind: the edge must not route to an unconfigured object.
+    await c.env.DB.batch([
+      c.env.DB.prepare("DELETE FROM hostnames WHERE repository_id = ?").bind(input.id),
+      c.env.DB.prepare("DELETE FROM repositories WHERE id = ?").bind(input.id),
+    ]);
+    throw cause;
+  }
+  forgetRepository(input.id);
+  return c.json({ ...input, base_url: baseUrl }, 201);
+});
+
+adminRoutes.use("/repositories/:owner/:name/*", async (c, next) => {
+  const id = parseWith(RepositoryIdSchema, `${c.req.param("owner")}/${c.req.param("name")}`, "repository");
+  const repo = await repositoryById(c.env.DB, id);
+  if (repo === null) return fail("repository_not_found", `no repository ${id}`);
+  await authorize(c, repo, "admin");
+  c.set("repository", repo);
+  await next();
+});
+
+adminRoutes.get("/repositories/:owner/:name", async (c) => {
+  const id = parseWith(RepositoryIdSchema, `${c.req.param("owner")}/${c.req.param("name")}`, "repository");
+  const repo = await repositoryById(c.env.DB, id);
+  if (repo === null) return fail("repository_not_found", `no repository ${id}`);
+  await authorize(c, repo, "admin");
+  const hosts = await c.env.DB.prepare("SELECT hostname FROM hostnames WHERE repository_id = ? ORDER BY hostname")
+    .bind(id)
+    .all<{ hostname: string }>();
+  return c.json({
+    id: repo.id,
+    visibility: repo.visibility,
+    active_release: repo.activeRelease,
+    hostnames: hosts.results.map((h) => h.hostname),
+  });
+});
+
+adminRoutes.put("/repositories/:owner/:name/hostnames/:host", async (c) => {
+  const repo = c.get("repository");
+  const host = parseWith(HostnameSchema, c.req.param("host"), "hostname");
+  const owner = await c.env.DB.prepare("SELECT repository_id FROM hostnames WHERE hostname = ?").bind(host).first();
+  if (owner !== null && owner.repository_id !== repo.id) {
+    return fail("hostname_taken", `hostname ${host} already serves another repository`);
+  }
+  await c.env.DB.prepare("INSERT OR IGNORE INTO hostnames (hostname, repository_id) VALUES (?, ?)")
+    .bind(host, repo.id)
+    .run();
+  forgetHostname(host);
+  return c.json({ hostname: host, repository: repo.id });
+});
+
+adminRoutes.delete("/repositories/:owner/:name/hostnames/:host", async (c) => {
+  const repo = c.get("repository");
+  const host = parseWith(HostnameSchema, c.req.param("host"), "hostname");
+  const result = await c.env.DB.prepare("DELETE FROM hostnames WHERE hostname = ? AND repository_id = ?")
+    .bind(host, repo.id)
+    .run();
+  if (result.meta.changes === 0) return fail("not_found", `hostname ${host} does not serve ${repo.id}`);
+  forgetHostname(host);
+  return c.body(null, 204);
+});
+
+adminRoutes.get("/repositories/:owner/:name/stats", async (c) => {
+  return c.json(unwrap(await repositoryStub(c.env, c.get("repository").id).stats()));
+});
+
+adminRoutes.post("/repositories/:owner/:name/reindex", async (c) => {
+  return c.json(unwrap(await repositoryStub(c.env, c.get("repository").id).reindex()));
+});
+
+adminRoutes.post("/repositories/:owner/:name/fsck", async (c) => {
+  return c.json(unwrap(await repositoryStub(c.env, c.get("repository").id).fsck()));
+});
+
+adminRoutes.post("/repositories/:owner/:name/gc", async (c) => {
+  return c.json(unwrap(await repositoryStub(c.env, c.get("repository").id).gc()));
+});
+
+/** The repository's root on the platform host, as the request reached it. */
+function platformBase(requestUrl: string, id: string): string {
+  const url = new URL(requestUrl);
+  return `${url.protocol}//${url.host}/${id}`;
+}

@@ -1,0 +1,119 @@
+/**
+ * Releases, publishing and trusted keys, below /api/v1/repositories/:owner/:name:
+ *
+ *   POST /releases                      open a release {from: "active" | "empty" | id}
+ *   GET  /releases                      list, newest first
+ *   GET  /releases/:id                  show (dists, signatures, counts)
+ *   GET  /releases/:id/diff/:other      packages added and removed from :id to :other
+ *   POST /releases/:id/activate         activate, or roll back to a retired release (admin)
+ *   GET  /activations                   the activation log
+ *   POST /dists/:dist/generate          regenerate dirty indexes → { document (unsigned TOML), regenerated, reused }
+ *   POST /dists/:dist/signed            submit the signed TOML (?activate=false stages it)
+ *   GET|POST /keys, DELETE /keys/:fingerprint
+ */
+import { Hono } from "hono";
+import { AddKeySchema, CreateReleaseSchema } from "../../schema/api.ts";
+import {
+  DistSchema,
+  FingerprintSchema,
+  formatIndexDocument,
+  parseIndexDocument,
+  ReleaseIdSchema,
+  SignedIndexDocumentSchema,
+} from "../../schema/index-document.ts";
+import { authorize } from "../access.ts";
+import type { ApiEnv } from "../context.ts";
+import { fail, jsonBody, parseWith, unwrap } from "../errors.ts";
+import { forgetRepository } from "../repositories.ts";
+import { repositoryStub } from "../stub.ts";
+
+export const releaseRoutes = new Hono<ApiEnv>();
+
+releaseRoutes.post("/releases", async (c) => {
+  const repo = c.get("repository");
+  await authorize(c, repo, "write");
+  const input = await jsonBody(c, CreateReleaseSchema);
+  return c.json(unwrap(await repositoryStub(c.env, repo.id).createRelease(input)), 201);
+});
+
+releaseRoutes.get("/releases", async (c) => {
+  const repo = c.get("repository");
+  await authorize(c, repo, "read");
+  return c.json(unwrap(await repositoryStub(c.env, repo.id).listReleases()));
+});
+
+releaseRoutes.get("/releases/:id", async (c) => {
+  const repo = c.get("repository");
+  await authorize(c, repo, "read");
+  const id = parseWith(ReleaseIdSchema, c.req.param("id"), "release");
+  return c.json(unwrap(await repositoryStub(c.env, repo.id).showRelease(id)));
+});
+
+releaseRoutes.get("/releases/:id/diff/:other", async (c) => {
+  const repo = c.get("repository");
+  await authorize(c, repo, "read");
+  const from = parseWith(ReleaseIdSchema, c.req.param("id"), "release");
+  const to = parseWith(ReleaseIdSchema, c.req.param("other"), "other");
+  return c.json(unwrap(await repositoryStub(c.env, repo.id).diffReleases(from, to)));
+});
+
+releaseRoutes.post("/releases/:id/activate", async (c) => {
+  const repo = c.get("repository");
+  await authorize(c, repo, "admin");
+  const id = parseWith(ReleaseIdSchema, c.req.param("id"), "release");
+  const result = await repositoryStub(c.env, repo.id).activate(id);
+  forgetRepository(repo.id);
+  return c.json(unwrap(result));
+});
+
+releaseRoutes.get("/activations", async (c) => {
+  const repo = c.get("repository");
+  await authorize(c, repo, "read");
+  return c.json(unwrap(await repositoryStub(c.env, repo.id).activations()));
+});
+
+releaseRoutes.post("/dists/:dist/generate", async (c) => {
+  const repo = c.get("repository");
+  await authorize(c, repo, "write");
+  const dist = parseWith(DistSchema, c.req.param("dist"), "dist");
+  const result = unwrap(await repositoryStub(c.env, repo.id).generate(dist));
+  return c.json({ ...result, document: formatIndexDocument(result.document) });
+});
+
+releaseRoutes.post("/dists/:dist/signed", async (c) => {
+  const repo = c.get("repository");
+  await authorize(c, repo, "write");
+  const dist = parseWith(DistSchema, c.req.param("dist"), "dist");
+  // Publishing a signed index activates it: the trusted signature is the authority, so uploaders
+  // may do it; explicit activation and rollback (POST /releases/:id/activate) need an admin.
+  const activate = c.req.query("activate") !== "false";
+  const text = await c.req.text();
+  const doc = parseIndexDocument(text, SignedIndexDocumentSchema);
+  if (!doc.ok) return fail(doc.error.code, doc.error.message);
+  if (doc.value.dist !== dist) {
+    return fail("malformed_document", `the document is for dist ${doc.value.dist}, but was uploaded to ${dist}`);
+  }
+  const result = await repositoryStub(c.env, repo.id).submit(doc.value, { activate });
+  forgetRepository(repo.id);
+  return c.json(unwrap(result));
+});
+
+releaseRoutes.get("/keys", async (c) => {
+  const repo = c.get("repository");
+  await authorize(c, repo, "read");
+  return c.json(unwrap(await repositoryStub(c.env, repo.id).listKeys()));
+});
+
+releaseRoutes.post("/keys", async (c) => {
+  const repo = c.get("repository");
+  await authorize(c, repo, "admin");
+  const input = await jsonBody(c, AddKeySchema);
+  return c.json(unwrap(await repositoryStub(c.env, repo.id).addKey(input.key)), 201);
+});
+
+releaseRoutes.delete("/keys/:fingerprint", async (c) => {
+  const repo = c.get("repository");
+  await authorize(c, repo, "admin");
+  const fingerprint = parseWith(FingerprintSchema, c.req.param("fingerprint"), "fingerprint");
+  return c.json(unwrap(await repositoryStub(c.env, repo.id).removeKey(fingerprint)));
+});
