@@ -517,7 +517,9 @@ export class RepositoryObject extends DurableObject<Env> {
       if (!verified.ok) return err(verified.error.code, verified.error.message);
       const encoder = new TextEncoder();
       const [releaseFile, inRelease, releaseGpg] = await Promise.all(
-        [doc.release_text, doc.inrelease, doc.release_gpg].map((t) =>
+        // The verifier hands back the signatures reduced to their armor blocks: apt's gpgv wrapper
+        // refuses any line outside the armor, so what is stored is exactly what it accepts.
+        [doc.release_text, verified.value.inrelease, verified.value.releaseGpg].map((t) =>
           putBytes(this.env.BLOBS, s.value.id, encoder.encode(t)),
         ),
       );
