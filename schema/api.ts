@@ -39,12 +39,15 @@ export const CreateRepositorySchema = z.object({
 export type CreateRepository = z.infer<typeof CreateRepositorySchema>;
 
 export const AddPackagesSchema = z.object({
+  /** Target this release, which must be the open one; by default the open release (opened from the active one if none). */
+  release: ReleaseIdSchema.nullable().default(null),
   dist: DistSchema,
   component: ComponentSchema.default("main"),
   packages: z.array(Sha256Schema).min(1).max(1000),
 });
 
 export const RemovePackagesSchema = z.object({
+  release: ReleaseIdSchema.nullable().default(null),
   dist: DistSchema,
   component: ComponentSchema.nullable().default(null),
   name: PackageNameSchema,

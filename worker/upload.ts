@@ -75,8 +75,11 @@ export async function storeDeb(
     putFailure = cause;
   }
 
+  // The put may have completed even when the writer was aborted (FixedLengthStream ends once all
+  // declared bytes arrived), so a refused upload always deletes its key. Nothing else can own it:
+  // the object is only asked to register content whose upload succeeded.
   const refuse = async (error: ApiError): Promise<Result<DebInfo, ApiError>> => {
-    if (putFailure === null) await bucket.delete(key);
+    await bucket.delete(key);
     return { ok: false, error };
   };
   if (sizeError !== null) return refuse(apiError("size_mismatch", sizeError));
@@ -97,7 +100,7 @@ export async function storeDeb(
     );
   }
   if (parseFailure !== null || putFailure !== null || parsed === null) {
-    if (putFailure === null) await bucket.delete(key);
+    await bucket.delete(key);
     throw new Error("storing an upload failed", { cause: parseFailure ?? putFailure });
   }
   return parsed;

@@ -212,12 +212,15 @@ export class RepositoryObject extends DurableObject<Env> {
    * request that changes nothing opens no release.
    */
   async addPackages(input: {
+    release: string | null;
     dist: string;
     component: string;
     packages: string[];
   }): Promise<Outcome<{ release: string; generation: number; added: MemberSummary[]; unchanged: MemberSummary[] }>> {
     const s = this.#settings();
     if (!s.ok) return s;
+    const target = this.#mutable(input.release);
+    if (target) return target;
     if (!isValidComponent(input.component)) {
       return err("invalid_request", `"${input.component}" is not a valid component name (e.g. main)`);
     }
@@ -290,6 +293,7 @@ export class RepositoryObject extends DurableObject<Env> {
 
   /** Remove packages from a dist of the open release (opened from the active one if none). */
   async removePackages(input: {
+    release: string | null;
     dist: string;
     component: string | null;
     name: string;
@@ -298,6 +302,8 @@ export class RepositoryObject extends DurableObject<Env> {
   }): Promise<Outcome<{ release: string; generation: number; removed: MemberSummary[] }>> {
     const s = this.#settings();
     if (!s.ok) return s;
+    const target = this.#mutable(input.release);
+    if (target) return target;
     const base = this.#q.releaseInState("open") ?? this.#q.releaseInState("active");
     const matches = base === null ? [] : this.#q.matchingMembers(base.id, input.dist, input);
     if (matches.length === 0) {
@@ -786,6 +792,20 @@ export class RepositoryObject extends DurableObject<Env> {
   #settings(): Outcome<Settings> {
     const s = this.#q.settings();
     return s === null ? err("repository_not_found", "this repository has not been created") : ok(s);
+  }
+
+  /** A change names a release: it must be the open one (active and retired releases are immutable). */
+  #mutable(release: string | null): Outcome<never> | null {
+    if (release === null) return null;
+    const r = this.#q.release(release);
+    if (r === null) return err("release_not_found", `no release ${release} in this repository`);
+    if (r.state !== "open") {
+      return err(
+        "release_immutable",
+        `release ${release} is ${r.state} and can no longer change; changes go into a new open release`,
+      );
+    }
+    return null;
   }
 
   #versionConflict(

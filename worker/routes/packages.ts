@@ -178,6 +178,5 @@ function declaredLength(header: string | undefined): number {
   const n = Number(header);
   if (!/^\d+$/.test(header) || !Number.isSafeInteger(n))
     return fail("invalid_request", "Content-Length must be a byte count");
-  if (n === 0) return fail("size_mismatch", "the body is empty");
   return n;
 }
