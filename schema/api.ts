@@ -34,7 +34,8 @@ export const CreateRepositorySchema = z.object({
   visibility: z.enum(["public", "private"]).default("public"),
   hostnames: z.array(HostnameSchema).max(16).default([]),
   may_reuse_versions: z.boolean().default(false),
-  retention_days: z.number().int().min(1).max(3650).default(30),
+  /** How long retired releases, snapshot URLs and by-hash files stay servable; 0 keeps only the active release. */
+  retention_days: z.number().int().min(0).max(3650).default(30),
 });
 export type CreateRepository = z.infer<typeof CreateRepositorySchema>;
 
@@ -86,4 +87,14 @@ export const CompleteUploadSchema = z.object({
     .array(z.object({ part_number: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(256) }))
     .min(1)
     .max(10_000),
+});
+
+export const GcSchema = z.object({
+  /** Uploads nothing refers to are kept this long, so a package uploaded but not yet added survives. */
+  grace_seconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(365 * 86_400)
+    .default(86_400),
 });

@@ -43,8 +43,6 @@ const err = (code: ApiError["code"], message: string, details?: Record<string, u
 
 /** Rows per page when streaming a Packages index out of SQLite. */
 const INDEX_PAGE_ROWS = 500;
-/** How long a fresh upload that no release refers to is safe from gc. */
-const UPLOAD_GRACE_MS = 24 * 60 * 60 * 1000;
 /** Retry delay for an activation whose D1 pointer write failed. */
 const SYNC_RETRY_MS = 5_000;
 const LIST_LIMIT = 1000;
@@ -743,10 +741,10 @@ export class RepositoryObject extends DurableObject<Env> {
         problems.push({ sha256: p.sha256, kind: p.kind, problem: `size ${head.size}, expected ${p.size}` });
       } else {
         const stored = head.checksums.sha256;
-        const hex = stored === undefined ? null : toHex(stored);
-        if (hex === null)
-          problems.push({ sha256: p.sha256, kind: p.kind, problem: "stored without a SHA-256 checksum" });
-        else if (hex !== p.sha256) problems.push({ sha256: p.sha256, kind: p.kind, problem: `sha256 ${hex}` });
+        // Objects assembled from multipart uploads carry no SHA-256 of their own: hash the bytes.
+        const hex = stored === undefined ? await this.#hashBlob(s.value.id, p.sha256) : toHex(stored);
+        if (hex === null) problems.push({ sha256: p.sha256, kind: p.kind, problem: "missing" });
+        else if (hex !== p.sha256) problems.push({ sha256: p.sha256, kind: p.kind, problem: `sha256 is ${hex}` });
       }
     }
     return ok({ checked: pointers.length, problems });
@@ -756,16 +754,19 @@ export class RepositoryObject extends DurableObject<Env> {
    * Delete what no release within retention needs: retired releases past retention, packages no
    * release refers to (after a grace period for fresh uploads), and the blobs nothing points at.
    */
-  async gc(): Promise<
+  async gc(options: {
+    graceSeconds: number;
+  }): Promise<
     Outcome<{ releases_deleted: string[]; packages_deleted: number; blobs_deleted: number; bytes_freed: number }>
   > {
     const s = this.#settings();
     if (!s.ok) return s;
     const now = Date.now();
+    const grace = options.graceSeconds * 1000;
     const expired = this.#q.expiredReleases(now - s.value.retentionSeconds * 1000);
     const packages = this.ctx.storage.transactionSync(() => {
       for (const id of expired) this.#q.deleteRelease(id);
-      const gone = this.#q.unreferencedPackages(now - UPLOAD_GRACE_MS);
+      const gone = this.#q.unreferencedPackages(now - grace);
       for (const sha of gone) this.#q.deletePackage(sha);
       return gone.length;
     });
@@ -777,7 +778,7 @@ export class RepositoryObject extends DurableObject<Env> {
     do {
       const page = await this.env.BLOBS.list({ prefix, cursor });
       const doomed = page.objects.filter(
-        (o) => !referenced.has(o.key.slice(prefix.length)) && o.uploaded.getTime() < now - UPLOAD_GRACE_MS,
+        (o) => !referenced.has(o.key.slice(prefix.length)) && o.uploaded.getTime() <= now - grace,
       );
       if (doomed.length > 0) await this.env.BLOBS.delete(doomed.map((o) => o.key));
       blobs += doomed.length;
@@ -788,6 +789,14 @@ export class RepositoryObject extends DurableObject<Env> {
   }
 
   // private helpers
+
+  async #hashBlob(repositoryId: string, sha256: string): Promise<string | null> {
+    const object = await this.env.BLOBS.get(blobKey(repositoryId, sha256));
+    if (object === null) return null;
+    const digest = new crypto.DigestStream("SHA-256");
+    await object.body.pipeTo(digest);
+    return toHex(await digest.digest);
+  }
 
   #settings(): Outcome<Settings> {
     const s = this.#q.settings();

@@ -11,7 +11,7 @@
  *   POST   /repositories/:owner/:name/gc               delete what no release within retention needs
  */
 import { Hono } from "hono";
-import { CreateRepositorySchema, HostnameSchema } from "../../schema/api.ts";
+import { CreateRepositorySchema, GcSchema, HostnameSchema } from "../../schema/api.ts";
 import { RepositoryIdSchema } from "../../schema/index-document.ts";
 import { authorize } from "../access.ts";
 import { fail, jsonBody, parseWith, unwrap } from "../errors.ts";
@@ -133,7 +133,8 @@ adminRoutes.post("/repositories/:owner/:name/fsck", async (c) => {
 });
 
 adminRoutes.post("/repositories/:owner/:name/gc", async (c) => {
-  return c.json(unwrap(await repositoryStub(c.env, c.get("repository").id).gc()));
+  const input = await jsonBody(c, GcSchema);
+  return c.json(unwrap(await repositoryStub(c.env, c.get("repository").id).gc({ graceSeconds: input.grace_seconds })));
 });
 
 /** The repository's root on the platform host, as the request reached it. */

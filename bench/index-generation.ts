@@ -1,0 +1,564 @@
+/**
+ * Index generation at scale (DESIGN.md §7): a dist of 60,000 packages, with real control data from
+ * the machine's Debian Packages index, must regenerate inside the 128 MB a Durable Object isolate
+ * gets, and adding one package must regenerate only the index it touched.
+ *
+ *   npm run bench:index [-- --packages 2000 --concurrency 8 --reuse]
+ *
+ * The Worker runs under `wrangler dev` (local workerd with miniflare's D1, R2 and Durable Objects),
+ * from a bundle built once at the start, so edits to the sources during a long run do not reload
+ * it. Packages go through the public HTTP API as a client would send them: PUT each `.deb`, add
+ * them to `stable` (`main`, plus a small `contrib` that must be reused in step 2), then:
+ *
+ *   1. generate `stable` with every index dirty,
+ *   2. upload and add one more package to `main`, generate again.
+ *
+ * Memory: the RSS of each workerd process is sampled every 50 ms during each generate call, and
+ * its VmHWM is reset just before the call (/proc/<pid>/clear_refs), so the high-water mark is the
+ * exact peak during the call. This is the whole process: the runtime, every isolate, and
+ * miniflare's own R2, D1 and SQLite simulators, which live in the same workerd. The 128 MB limit
+ * applies to one isolate, so the number to judge is the rise during the call (peak − baseline), an
+ * upper bound on what generation holds; the baseline is mostly runtime and simulators.
+ *
+ * `--reuse` keeps the persistence directory (bench/.work/index-generation-<N>) between runs and
+ * skips the upload when the repository already holds the packages; without it the directory is
+ * created fresh and removed at the end.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { gzipSync } from "node:zlib";
+import { parse as parseToml } from "smol-toml";
+import { writeAr } from "../deb/ar.ts";
+import { writeTar } from "../deb/tar.ts";
+import { realControls } from "./synth.ts";
+
+const { values } = parseArgs({
+  options: {
+    packages: { type: "string", default: "60000" },
+    concurrency: { type: "string", default: "8" },
+    reuse: { type: "boolean", default: false },
+  },
+});
+const PACKAGES = positiveInt(values.packages, "--packages");
+const CONCURRENCY = positiveInt(values.concurrency, "--concurrency");
+/** Packages in the second component: an index step 2 must not touch. */
+const CONTRIB = 20;
+/** Add requests take at most this many packages (schema/api.ts AddPackagesSchema). */
+const ADD_BATCH = 1000;
+const SAMPLE_MS = 50;
+const REPO = "bench/big";
+const DIST = "stable";
+
+const root = join(import.meta.dirname, "..");
+const wranglerBin = join(root, "node_modules", "wrangler", "bin", "wrangler.js");
+const runDir = join(import.meta.dirname, ".work", `index-generation-${PACKAGES}`);
+const persistDir = join(runDir, "state");
+const bundleDir = join(runDir, "bundle");
+const logFile = join(runDir, "wrangler.log");
+const token = randomBytes(24).toString("hex");
+const startedAt = performance.now();
+
+// --- packages ---------------------------------------------------------------------------------
+
+interface Deb {
+  name: string;
+  sha256: string;
+  bytes: Uint8Array<ArrayBuffer>;
+}
+
+const encoder = new TextEncoder();
+const emptyDataTar = gzipSync(writeTar([{ name: "./" }]));
+
+/**
+ * A minimal `.deb` around a real control file. Only the control data matters here: generation
+ * reads stanzas from SQLite, never the package bytes; so the data member is an empty tar.
+ */
+function buildDeb(control: string): Deb {
+  const controlTar = writeTar([{ name: "./" }, { name: "./control", data: encoder.encode(control) }]);
+  // Copied into an ArrayBuffer-backed array: fetch's BodyInit does not take a SharedArrayBuffer view.
+  const bytes = new Uint8Array(
+    writeAr([
+      { name: "debian-binary", data: encoder.encode("2.0\n") },
+      { name: "control.tar.gz", data: gzipSync(controlTar) },
+      { name: "data.tar.gz", data: emptyDataTar },
+    ]),
+  );
+  const name = /^Package: (.+)$/m.exec(control)?.[1] ?? "?";
+  return { name, sha256: createHash("sha256").update(bytes).digest("hex"), bytes };
+}
+
+/**
+ * A package that is new on every run (a real amd64 control file with a unique version), so that
+ * with `--reuse` step 2 still adds something; amd64, so only `main/binary-amd64` becomes dirty.
+ */
+function extraDeb(controls: readonly string[]): Deb {
+  const control = controls.find((c) => /^Architecture: amd64$/m.test(c));
+  if (control === undefined) throw new Error("no amd64 control file left for the extra package");
+  return buildDeb(control.replace(/^Version: (.+)$/m, (_, v: string) => `Version: ${v}+bench${Date.now()}`));
+}
+
+// --- the Worker under wrangler dev --------------------------------------------------------------
+
+function wrangler(args: string[]): void {
+  execFileSync(process.execPath, [wranglerBin, ...args], {
+    cwd: root,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject()));
+    });
+  });
+}
+
+interface Server {
+  base: string;
+  child: ChildProcess;
+  port: number;
+}
+
+async function startWorker(): Promise<Server> {
+  const [port, inspectorPort] = [await freePort(), await freePort()];
+  const log = openSync(logFile, "a");
+  const child = spawn(
+    process.execPath,
+    [
+      wranglerBin,
+      "dev",
+      join(bundleDir, "index.js"),
+      "--no-bundle",
+      "--persist-to",
+      persistDir,
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspectorPort),
+      "--var",
+      `ARMOR_ADMIN_TOKEN:${token}`,
+      "--show-interactive-dev-session=false",
+      "--log-level",
+      "warn",
+    ],
+    { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, stdio: ["ignore", log, log] },
+  );
+  closeSync(log);
+  // 127.0.0.1 is one of the platform hosts in wrangler.toml, and avoids localhost resolving to ::1.
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}); see ${logFile}`);
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return { base, child, port };
+    } catch {
+      // not listening yet
+    }
+    await sleep(250);
+  }
+  throw new Error(`wrangler dev did not answer within 60 s; see ${logFile}`);
+}
+
+/** Stop wrangler and, should any outlive it, the processes it started (by PID, nothing else). */
+async function stopWorker(child: ChildProcess): Promise<void> {
+  if (child.pid === undefined) return;
+  const started = descendants(child.pid);
+  if (child.exitCode === null) {
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await Promise.race([exited, sleep(10_000)]);
+  }
+  for (const pid of [child.pid, ...started]) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+// --- /proc ------------------------------------------------------------------------------------
+
+function descendants(rootPid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // exited while we looked
+    }
+  }
+  const out: number[] = [];
+  const queue = [rootPid];
+  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    for (const c of children.get(pid) ?? []) {
+      out.push(c);
+      queue.push(c);
+    }
+  }
+  return out;
+}
+
+interface Workerd {
+  pid: number;
+  /** wrangler runs two: the proxy on the public port, and the one running the Worker and the simulators. */
+  role: "worker" | "proxy";
+}
+
+function workerdProcesses(server: Server): Workerd[] {
+  const found: Workerd[] = [];
+  for (const pid of descendants(server.child.pid ?? -1)) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "workerd") continue;
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      const proxy = cmdline.some((a) => a.endsWith(`=127.0.0.1:${server.port}`));
+      found.push({ pid, role: proxy ? "proxy" : "worker" });
+    } catch {
+      // exited while we looked
+    }
+  }
+  if (!found.some((p) => p.role === "worker")) throw new Error("found no workerd process under wrangler dev");
+  return found.sort((a, b) => a.role.localeCompare(b.role)).reverse();
+}
+
+/** VmRSS and VmHWM in KiB. */
+function memory(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status)?.[1] ?? Number.NaN);
+  return { rss: kib("VmRSS"), hwm: kib("VmHWM") };
+}
+
+const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+
+/** User + system CPU seconds the process has used. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** Reset VmHWM to the current RSS (proc(5), clear_refs "5"); false where that is not permitted. */
+function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, "5");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface ProcessUsage {
+  process: Workerd;
+  baseline: number;
+  peak: number;
+  after: number;
+  hwm: number;
+  hwmReset: boolean;
+  cpu: number;
+}
+
+async function measured<T>(
+  procs: Workerd[],
+  call: () => Promise<T>,
+): Promise<{ value: T; seconds: number; usage: ProcessUsage[] }> {
+  await sleep(1000); // let the upload's tail settle, so the baseline is an idle process
+  const usage = procs.map((p) => {
+    const hwmReset = resetPeak(p.pid);
+    const { rss } = memory(p.pid);
+    return { process: p, baseline: rss, peak: rss, after: rss, hwm: 0, hwmReset, cpu: -cpuSeconds(p.pid) };
+  });
+  const sample = () => {
+    for (const u of usage) u.peak = Math.max(u.peak, memory(u.process.pid).rss);
+  };
+  const timer = setInterval(sample, SAMPLE_MS);
+  const start = performance.now();
+  try {
+    const value = await call();
+    const seconds = (performance.now() - start) / 1000;
+    sample();
+    for (const u of usage) {
+      const m = memory(u.process.pid);
+      u.after = m.rss;
+      u.hwm = m.hwm;
+      u.cpu += cpuSeconds(u.process.pid);
+    }
+    return { value, seconds, usage };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+// --- the API ----------------------------------------------------------------------------------
+
+interface GenerateResult {
+  document: string;
+  regenerated: string[];
+  reused: string[];
+}
+
+class Api {
+  readonly base: string;
+
+  constructor(base: string) {
+    this.base = base;
+  }
+
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const init: RequestInit = { method, headers: { authorization: `Bearer ${token}` } };
+    if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      init.headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+    }
+    const res = await fetch(`${this.base}${path}`, init);
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 2000)}`);
+    return JSON.parse(text) as T;
+  }
+
+  async putDeb(deb: Deb): Promise<void> {
+    const res = await fetch(`${this.base}/api/v1/repositories/${REPO}/blobs/${deb.sha256}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/vnd.debian.binary-package" },
+      body: deb.bytes,
+    });
+    const text = await res.text();
+    if (res.status !== 201 && res.status !== 200) {
+      throw new Error(`PUT ${deb.name} (${deb.sha256}): ${res.status} ${text.slice(0, 2000)}`);
+    }
+  }
+
+  async add(component: string, debs: readonly Deb[]): Promise<void> {
+    for (let i = 0; i < debs.length; i += ADD_BATCH) {
+      const packages = debs.slice(i, i + ADD_BATCH).map((d) => d.sha256);
+      await this.call("POST", `/api/v1/repositories/${REPO}/packages`, { dist: DIST, component, packages });
+    }
+  }
+
+  generate(): Promise<GenerateResult> {
+    return this.call("POST", `/api/v1/repositories/${REPO}/dists/${DIST}/generate`);
+  }
+
+  stats(): Promise<{ packages: number; dirty: string[] }> {
+    return this.call("GET", `/admin/v1/repositories/${REPO}/stats`);
+  }
+}
+
+/** PUT every package, `CONCURRENCY` at a time, with progress on stderr. */
+async function uploadAll(api: Api, debs: readonly Deb[]): Promise<number> {
+  const start = performance.now();
+  let next = 0;
+  let done = 0;
+  let reported = 0;
+  const worker = async () => {
+    for (let i = next++; i < debs.length; i = next++) {
+      const deb = debs[i];
+      if (deb === undefined) return;
+      await api.putDeb(deb);
+      done++;
+      if (performance.now() - reported > 2000 || done === debs.length) {
+        reported = performance.now();
+        const rate = done / ((reported - start) / 1000);
+        const eta = (debs.length - done) / rate;
+        process.stderr.write(`\r  uploaded ${done}/${debs.length} (${rate.toFixed(0)}/s, ${eta.toFixed(0)} s left)   `);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  process.stderr.write("\n");
+  return (performance.now() - start) / 1000;
+}
+
+// --- the run ----------------------------------------------------------------------------------
+
+interface Step {
+  label: string;
+  members: number;
+  seconds: number;
+  result: GenerateResult;
+  usage: ProcessUsage[];
+  expected: { regenerated: string[]; reused: string[] };
+}
+
+/** Sizes of the files a Release lists in its SHA256 section, by path. */
+function releaseSizes(releaseText: string): Map<string, number> {
+  const section = releaseText.split(/^SHA256:$/m)[1] ?? "";
+  const sizes = new Map<string, number>();
+  for (const m of section.matchAll(/^ [0-9a-f]{64} +(\d+) (\S+)$/gm)) sizes.set(m[2] ?? "", Number(m[1]));
+  return sizes;
+}
+
+/** The Release text inside the unsigned TOML document. */
+function releaseTextOf(document: string): string {
+  const text = parseToml(document).release_text;
+  if (typeof text !== "string") throw new Error("the generated document has no release_text");
+  return text;
+}
+
+async function main(): Promise<void> {
+  if (!values.reuse) rmSync(runDir, { recursive: true, force: true });
+  mkdirSync(runDir, { recursive: true });
+  const reusing = values.reuse && existsSync(persistDir);
+
+  process.stderr.write("bundling the Worker and applying D1 migrations\n");
+  rmSync(bundleDir, { recursive: true, force: true });
+  wrangler(["deploy", "--dry-run", "--outdir", bundleDir]);
+  wrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir]);
+
+  process.stderr.write(`reading ${PACKAGES + CONTRIB + 1}+ control files from the machine's Packages index\n`);
+  const controls = realControls(PACKAGES + CONTRIB + 1000);
+  if (controls.length < PACKAGES + CONTRIB + 1) {
+    throw new Error(
+      `the Packages index has ${controls.length} stanzas; --packages can be at most ${controls.length - CONTRIB - 1}`,
+    );
+  }
+
+  const server = await startWorker();
+  const onSignal = () => void stopWorker(server.child).finally(() => process.exit(130));
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    const api = new Api(server.base);
+    const procs = workerdProcesses(server);
+    const wanted = PACKAGES + CONTRIB;
+    let uploadLine = "upload skipped (--reuse: the repository already holds the packages)";
+    const held = reusing ? ((await api.stats().catch(() => null))?.packages ?? null) : null;
+    if (held === null) await api.call("POST", "/admin/v1/repositories", { id: REPO });
+    if (held === null || held < wanted) {
+      process.stderr.write(`building ${wanted} packages\n`);
+      const debs = controls.slice(0, wanted).map(buildDeb);
+      const bytes = debs.reduce((n, d) => n + d.bytes.length, 0);
+      process.stderr.write(
+        `uploading ${wanted} packages (${(bytes / 1048576).toFixed(1)} MiB), ${CONCURRENCY} at a time\n`,
+      );
+      const seconds = await uploadAll(api, debs);
+      const addStart = performance.now();
+      await api.add("main", debs.slice(0, PACKAGES));
+      await api.add("contrib", debs.slice(PACKAGES));
+      const addSeconds = (performance.now() - addStart) / 1000;
+      uploadLine = `upload: ${wanted} packages in ${seconds.toFixed(1)} s (${(wanted / seconds).toFixed(0)}/s, concurrency ${CONCURRENCY}); adding them to ${DIST}: ${addSeconds.toFixed(1)} s`;
+    }
+    // Every index dirty, whatever an earlier --reuse run left generated.
+    await api.call("POST", `/admin/v1/repositories/${REPO}/reindex`);
+
+    const steps: Step[] = [];
+    const both = ["main/binary-amd64", "contrib/binary-amd64"];
+    process.stderr.write("step 1: generate with every index dirty\n");
+    const dirty = (await api.stats()).dirty;
+    const first = await measured(procs, () => api.generate());
+    steps.push({
+      label: "1. full generate (all dirty)",
+      members: wanted,
+      seconds: first.seconds,
+      result: first.value,
+      usage: first.usage,
+      expected: { regenerated: both, reused: [] },
+    });
+
+    process.stderr.write("step 2: upload and add one package, generate again\n");
+    const extra = extraDeb(controls.slice(wanted));
+    const addStart = performance.now();
+    await api.putDeb(extra);
+    await api.add("main", [extra]);
+    const addOneSeconds = (performance.now() - addStart) / 1000;
+    const second = await measured(procs, () => api.generate());
+    steps.push({
+      label: "2. +1 package, generate",
+      members: wanted + 1,
+      seconds: second.seconds,
+      result: second.value,
+      usage: second.usage,
+      expected: { regenerated: ["main/binary-amd64"], reused: ["contrib/binary-amd64"] },
+    });
+
+    report(steps, { dirty, uploadLine, addOneSeconds, procs });
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    const stopStart = performance.now();
+    await stopWorker(server.child);
+    process.stderr.write(`stopped wrangler dev in ${((performance.now() - stopStart) / 1000).toFixed(1)} s\n`);
+    if (!values.reuse) rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+function report(
+  steps: Step[],
+  ctx: { dirty: string[]; uploadLine: string; addOneSeconds: number; procs: Workerd[] },
+): void {
+  const mib = (bytes: number | undefined) => (bytes === undefined ? "?" : (bytes / 1048576).toFixed(1));
+  const kmib = (kib: number) => (kib / 1024).toFixed(1);
+  const list = (xs: string[]) => (xs.length === 0 ? "–" : xs.join(", "));
+  const wrong: string[] = [];
+
+  console.log(
+    `Index generation: ${PACKAGES} packages in ${DIST}/main (+${CONTRIB} in contrib), real control data; ` +
+      `${cpus()[0]?.model ?? "?"} (${cpus().length} cores), Node ${process.version}, wrangler dev (local workerd)\n`,
+  );
+  console.log(ctx.uploadLine);
+  console.log(`dirty before step 1: ${list(ctx.dirty)}`);
+  console.log(`step 2's upload + add of the one package: ${ctx.addOneSeconds.toFixed(2)} s\n`);
+  console.log("| step | packages | generate s | regenerated | reused | main Packages MiB | main Packages.gz MiB |");
+  console.log("|---|---|---|---|---|---|---|");
+  for (const s of steps) {
+    const sizes = releaseSizes(releaseTextOf(s.result.document));
+    console.log(
+      `| ${s.label} | ${s.members} | ${s.seconds.toFixed(2)} | ${list(s.result.regenerated)} | ${list(s.result.reused)} | ` +
+        `${mib(sizes.get("main/binary-amd64/Packages"))} | ${mib(sizes.get("main/binary-amd64/Packages.gz"))} |`,
+    );
+    const same = (a: string[], b: string[]) => [...a].sort().join() === [...b].sort().join();
+    if (!same(s.result.regenerated, s.expected.regenerated) || !same(s.result.reused, s.expected.reused)) {
+      wrong.push(
+        `${s.label}: regenerated [${s.result.regenerated}] reused [${s.result.reused}], expected [${s.expected.regenerated}] and [${s.expected.reused}]`,
+      );
+    }
+  }
+
+  console.log("\n| step | workerd | RSS before MiB | peak RSS MiB | rise MiB | RSS after MiB | VmHWM MiB | CPU s |");
+  console.log("|---|---|---|---|---|---|---|---|");
+  for (const s of steps) {
+    for (const u of s.usage) {
+      const hwm = `${kmib(u.hwm)}${u.hwmReset ? "" : " (since start)"}`;
+      console.log(
+        `| ${s.label} | ${u.process.role} (pid ${u.process.pid}) | ${kmib(u.baseline)} | ${kmib(u.peak)} | ` +
+          `${kmib(u.peak - u.baseline)} | ${kmib(u.after)} | ${hwm} | ${u.cpu.toFixed(2)} |`,
+      );
+    }
+  }
+  console.log(
+    `\nRSS is the whole workerd process, sampled every ${SAMPLE_MS} ms (VmHWM: reset before each call, the exact peak):` +
+      "\nthe runtime, every isolate, and miniflare's R2/D1/SQLite simulators, which share the 'worker' process." +
+      "\nThe 128 MB limit is per isolate, so judge the rise during generate, an upper bound on what generation holds.",
+  );
+  console.log(`\nwhole benchmark: ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
+  if (wrong.length > 0) {
+    console.log(`\nUNEXPECTED:\n${wrong.join("\n")}`);
+    process.exitCode = 1;
+  }
+}
+
+function positiveInt(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, not ${text}`);
+  return n;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+await main();
