@@ -176,9 +176,11 @@ async function stopWorker(child: ChildProcess): Promise<void> {
   if (child.pid === undefined) return;
   const started = descendants(child.pid);
   if (child.exitCode === null) {
+    let timer: NodeJS.Timeout | undefined;
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGTERM");
-    await Promise.race([exited, sleep(10_000)]);
+    await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
+    clearTimeout(timer);
   }
   for (const pid of [child.pid, ...started]) {
     try {
@@ -489,9 +491,7 @@ async function main(): Promise<void> {
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-    const stopStart = performance.now();
     await stopWorker(server.child);
-    process.stderr.write(`stopped wrangler dev in ${((performance.now() - stopStart) / 1000).toFixed(1)} s\n`);
     if (!values.reuse) rmSync(runDir, { recursive: true, force: true });
   }
 }

@@ -17,7 +17,7 @@ import {
 } from "../helpers/armor.ts";
 
 function stamp(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19).replace(/[-:]/g, "") + "Z";
+  return `${new Date(ms).toISOString().slice(0, 19).replace(/[-:]/g, "")}Z`;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -25,11 +25,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function packagesOf(repo: string, prefix = ""): Promise<string[]> {
   const res = await apt(repo, `${prefix}dists/stable/main/binary-amd64/Packages`);
   if (res.status !== 200) throw new Error(`Packages: ${res.status} ${await res.text()}`);
-  const text = await res.text();
-  return text
-    .split("\n")
-    .filter((l) => l.startsWith("Package: ") || l.startsWith("Version: "))
-    .reduce<string[]>((out, l, i, all) => (i % 2 === 0 ? [...out, `${l.slice(9)} ${all[i + 1]?.slice(9)}`] : out), []);
+  const names: string[] = [];
+  let name = "";
+  for (const line of (await res.text()).split("\n")) {
+    if (line.startsWith("Package: ")) name = line.slice(9);
+    if (line.startsWith("Version: ")) names.push(`${name} ${line.slice(9)}`);
+  }
+  return names;
 }
 
 describe("releases", () => {
