@@ -127,6 +127,7 @@ interface Server {
   base: string;
   child: ChildProcess;
   port: number;
+  inspectorPort: number;
 }
 
 async function startWorker(): Promise<Server> {
@@ -162,7 +163,7 @@ async function startWorker(): Promise<Server> {
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}); see ${logFile}`);
     try {
-      if ((await fetch(`${base}/healthz`)).ok) return { base, child, port };
+      if ((await fetch(`${base}/healthz`)).ok) return { base, child, port, inspectorPort };
     } catch {
       // not listening yet
     }
@@ -264,6 +265,75 @@ function resetPeak(pid: number): boolean {
   }
 }
 
+/** V8's own numbers for one isolate (CDP `Runtime.getHeapUsage`), in bytes. */
+interface HeapUsage {
+  usedSize: number;
+  totalSize: number;
+  /** ArrayBuffer backing stores (chunks, parts, gzip buffers): outside the JS heap, inside the isolate. */
+  backingStorageSize: number;
+}
+
+// Node's WebSocket (undici) takes request headers in its init; the DOM typings that
+// tsconfig.node.json includes do not declare that option.
+const NodeWebSocket = WebSocket as unknown as new (url: string, init: { headers: Record<string, string> }) => WebSocket;
+
+/**
+ * The Worker's isolate through wrangler's DevTools proxy (`--inspector-port`). Locally the Worker
+ * and its Durable Object run in this one isolate, so its heap counts both: more than the object
+ * alone would hold in production, never less.
+ */
+class Inspector {
+  readonly #ws: WebSocket;
+  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  #id = 0;
+
+  private constructor(ws: WebSocket) {
+    this.#ws = ws;
+    ws.addEventListener("message", (event) => {
+      const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown; error?: { message: string } };
+      const waiter = message.id === undefined ? undefined : this.#pending.get(message.id);
+      if (waiter === undefined || message.id === undefined) return; // an event, not an answer
+      this.#pending.delete(message.id);
+      if (message.error) waiter.reject(new Error(`inspector: ${message.error.message}`));
+      else waiter.resolve(message.result);
+    });
+  }
+
+  static async open(port: number): Promise<Inspector> {
+    // The proxy refuses an upgrade without an Origin it knows (DevTools' or localhost's).
+    const ws = new NodeWebSocket(`ws://127.0.0.1:${port}/ws`, { headers: { origin: "http://localhost" } });
+    await new Promise((resolve, reject) => {
+      ws.addEventListener("open", resolve, { once: true });
+      ws.addEventListener("error", () => reject(new Error(`cannot open the DevTools proxy on port ${port}`)), {
+        once: true,
+      });
+    });
+    return new Inspector(ws);
+  }
+
+  heapUsage(): Promise<HeapUsage> {
+    const id = ++this.#id;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve: (v) => resolve(v as HeapUsage), reject });
+      this.#ws.send(JSON.stringify({ id, method: "Runtime.getHeapUsage" }));
+    });
+  }
+
+  close(): void {
+    this.#ws.close();
+  }
+}
+
+interface IsolateUsage {
+  baseline: HeapUsage;
+  after: HeapUsage;
+  peakUsed: number;
+  peakBacking: number;
+  /** The largest used + backing seen in one sample. */
+  peakTotal: number;
+  samples: number;
+}
+
 interface ProcessUsage {
   process: Workerd;
   baseline: number;
@@ -276,30 +346,58 @@ interface ProcessUsage {
 
 async function measured<T>(
   procs: Workerd[],
+  inspector: Inspector,
   call: () => Promise<T>,
-): Promise<{ value: T; seconds: number; usage: ProcessUsage[] }> {
+): Promise<{ value: T; seconds: number; usage: ProcessUsage[]; isolate: IsolateUsage }> {
   await sleep(1000); // let the upload's tail settle, so the baseline is an idle process
   const usage = procs.map((p) => {
     const hwmReset = resetPeak(p.pid);
     const { rss } = memory(p.pid);
     return { process: p, baseline: rss, peak: rss, after: rss, hwm: 0, hwmReset, cpu: -cpuSeconds(p.pid) };
   });
+  const baseline = await inspector.heapUsage();
+  const isolate: IsolateUsage = {
+    baseline,
+    after: baseline,
+    peakUsed: baseline.usedSize,
+    peakBacking: baseline.backingStorageSize,
+    peakTotal: baseline.usedSize + baseline.backingStorageSize,
+    samples: 1,
+  };
+  const record = (h: HeapUsage) => {
+    isolate.peakUsed = Math.max(isolate.peakUsed, h.usedSize);
+    isolate.peakBacking = Math.max(isolate.peakBacking, h.backingStorageSize);
+    isolate.peakTotal = Math.max(isolate.peakTotal, h.usedSize + h.backingStorageSize);
+    isolate.samples++;
+  };
+  // The isolate answers between its own tasks, so a sample can wait; never queue a second one.
+  let heapSample: Promise<void> | null = null;
   const sample = () => {
     for (const u of usage) u.peak = Math.max(u.peak, memory(u.process.pid).rss);
+    heapSample ??= inspector
+      .heapUsage()
+      .then(record, () => undefined) // a lost sample shows in the sample count
+      .finally(() => {
+        heapSample = null;
+      });
   };
   const timer = setInterval(sample, SAMPLE_MS);
   const start = performance.now();
   try {
     const value = await call();
     const seconds = (performance.now() - start) / 1000;
+    clearInterval(timer);
     sample();
+    await heapSample;
+    isolate.after = await inspector.heapUsage();
+    record(isolate.after);
     for (const u of usage) {
       const m = memory(u.process.pid);
       u.after = m.rss;
       u.hwm = m.hwm;
       u.cpu += cpuSeconds(u.process.pid);
     }
-    return { value, seconds, usage };
+    return { value, seconds, usage, isolate };
   } finally {
     clearInterval(timer);
   }
@@ -361,7 +459,7 @@ class Api {
 }
 
 /** PUT every package, `CONCURRENCY` at a time, with progress on stderr. */
-async function uploadAll(api: Api, debs: readonly Deb[]): Promise<number> {
+async function uploadAll(api: Api, debs: readonly Deb[], workerPid: number): Promise<number> {
   const start = performance.now();
   let next = 0;
   let done = 0;
@@ -376,7 +474,10 @@ async function uploadAll(api: Api, debs: readonly Deb[]): Promise<number> {
         reported = performance.now();
         const rate = done / ((reported - start) / 1000);
         const eta = (debs.length - done) / rate;
-        process.stderr.write(`\r  uploaded ${done}/${debs.length} (${rate.toFixed(0)}/s, ${eta.toFixed(0)} s left)   `);
+        const rss = (memory(workerPid).rss / 1024).toFixed(0);
+        process.stderr.write(
+          `\r  uploaded ${done}/${debs.length} (${rate.toFixed(0)}/s, ${eta.toFixed(0)} s left; worker workerd RSS ${rss} MiB)   `,
+        );
       }
     }
   };
@@ -393,7 +494,14 @@ interface Step {
   seconds: number;
   result: GenerateResult;
   usage: ProcessUsage[];
+  isolate: IsolateUsage;
   expected: { regenerated: string[]; reused: string[] };
+}
+
+/** Memory of the Worker's workerd process and of its isolate at one moment. */
+interface Snapshot {
+  rss: number;
+  heap: HeapUsage;
 }
 
 /** Sizes of the files a Release lists in its SHA256 section, by path. */
@@ -433,11 +541,18 @@ async function main(): Promise<void> {
   const onSignal = () => void stopWorker(server.child).finally(() => process.exit(130));
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
+  let inspector: Inspector | undefined;
   try {
     const api = new Api(server.base);
     const procs = workerdProcesses(server);
+    const workerPid = procs.find((p) => p.role === "worker")?.pid ?? -1;
+    inspector = await Inspector.open(server.inspectorPort);
+    const isolate = inspector;
+    const snapshot = async (): Promise<Snapshot> => ({ rss: memory(workerPid).rss, heap: await isolate.heapUsage() });
+
     const wanted = PACKAGES + CONTRIB;
     let uploadLine = "upload skipped (--reuse: the repository already holds the packages)";
+    let uploadMemory: [Snapshot, Snapshot] | null = null;
     const held = reusing ? ((await api.stats().catch(() => null))?.packages ?? null) : null;
     if (held === null) await api.call("POST", "/admin/v1/repositories", { id: REPO });
     if (held === null || held < wanted) {
@@ -447,28 +562,32 @@ async function main(): Promise<void> {
       process.stderr.write(
         `uploading ${wanted} packages (${(bytes / 1048576).toFixed(1)} MiB), ${CONCURRENCY} at a time\n`,
       );
-      const seconds = await uploadAll(api, debs);
+      const before = await snapshot();
+      const seconds = await uploadAll(api, debs, workerPid);
       const addStart = performance.now();
       await api.add("main", debs.slice(0, PACKAGES));
       await api.add("contrib", debs.slice(PACKAGES));
       const addSeconds = (performance.now() - addStart) / 1000;
-      uploadLine = `upload: ${wanted} packages in ${seconds.toFixed(1)} s (${(wanted / seconds).toFixed(0)}/s, concurrency ${CONCURRENCY}); adding them to ${DIST}: ${addSeconds.toFixed(1)} s`;
+      uploadMemory = [before, await snapshot()];
+      uploadLine =
+        `upload: ${wanted} packages in ${seconds.toFixed(1)} s (${(wanted / seconds).toFixed(0)}/s, ` +
+        `concurrency ${CONCURRENCY}); adding them to ${DIST}: ${addSeconds.toFixed(1)} s`;
     }
     // Every index dirty, whatever an earlier --reuse run left generated.
     await api.call("POST", `/admin/v1/repositories/${REPO}/reindex`);
 
     const steps: Step[] = [];
-    const both = ["main/binary-amd64", "contrib/binary-amd64"];
     process.stderr.write("step 1: generate with every index dirty\n");
     const dirty = (await api.stats()).dirty;
-    const first = await measured(procs, () => api.generate());
+    const first = await measured(procs, isolate, () => api.generate());
     steps.push({
       label: "1. full generate (all dirty)",
       members: wanted,
       seconds: first.seconds,
       result: first.value,
       usage: first.usage,
-      expected: { regenerated: both, reused: [] },
+      isolate: first.isolate,
+      expected: { regenerated: ["main/binary-amd64", "contrib/binary-amd64"], reused: [] },
     });
 
     process.stderr.write("step 2: upload and add one package, generate again\n");
@@ -477,20 +596,22 @@ async function main(): Promise<void> {
     await api.putDeb(extra);
     await api.add("main", [extra]);
     const addOneSeconds = (performance.now() - addStart) / 1000;
-    const second = await measured(procs, () => api.generate());
+    const second = await measured(procs, isolate, () => api.generate());
     steps.push({
       label: "2. +1 package, generate",
       members: wanted + 1,
       seconds: second.seconds,
       result: second.value,
       usage: second.usage,
+      isolate: second.isolate,
       expected: { regenerated: ["main/binary-amd64"], reused: ["contrib/binary-amd64"] },
     });
 
-    report(steps, { dirty, uploadLine, addOneSeconds, procs });
+    report(steps, { dirty, uploadLine, uploadMemory, addOneSeconds });
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    inspector?.close();
     await stopWorker(server.child);
     if (!values.reuse) rmSync(runDir, { recursive: true, force: true });
   }
@@ -498,7 +619,7 @@ async function main(): Promise<void> {
 
 function report(
   steps: Step[],
-  ctx: { dirty: string[]; uploadLine: string; addOneSeconds: number; procs: Workerd[] },
+  ctx: { dirty: string[]; uploadLine: string; uploadMemory: [Snapshot, Snapshot] | null; addOneSeconds: number },
 ): void {
   const mib = (bytes: number | undefined) => (bytes === undefined ? "?" : (bytes / 1048576).toFixed(1));
   const kmib = (kib: number) => (kib / 1024).toFixed(1);
@@ -510,6 +631,14 @@ function report(
       `${cpus()[0]?.model ?? "?"} (${cpus().length} cores), Node ${process.version}, wrangler dev (local workerd)\n`,
   );
   console.log(ctx.uploadLine);
+  if (ctx.uploadMemory !== null) {
+    const [a, b] = ctx.uploadMemory;
+    console.log(
+      `  across the upload: worker workerd RSS ${kmib(a.rss)} → ${kmib(b.rss)} MiB; isolate JS heap used ` +
+        `${mib(a.heap.usedSize)} → ${mib(b.heap.usedSize)} MiB, ArrayBuffers ${mib(a.heap.backingStorageSize)} → ` +
+        `${mib(b.heap.backingStorageSize)} MiB`,
+    );
+  }
   console.log(`dirty before step 1: ${list(ctx.dirty)}`);
   console.log(`step 2's upload + add of the one package: ${ctx.addOneSeconds.toFixed(2)} s\n`);
   console.log("| step | packages | generate s | regenerated | reused | main Packages MiB | main Packages.gz MiB |");
@@ -523,12 +652,28 @@ function report(
     const same = (a: string[], b: string[]) => [...a].sort().join() === [...b].sort().join();
     if (!same(s.result.regenerated, s.expected.regenerated) || !same(s.result.reused, s.expected.reused)) {
       wrong.push(
-        `${s.label}: regenerated [${s.result.regenerated}] reused [${s.result.reused}], expected [${s.expected.regenerated}] and [${s.expected.reused}]`,
+        `${s.label}: regenerated [${s.result.regenerated}] reused [${s.result.reused}], ` +
+          `expected [${s.expected.regenerated}] and [${s.expected.reused}]`,
       );
     }
   }
 
-  console.log("\n| step | workerd | RSS before MiB | peak RSS MiB | rise MiB | RSS after MiB | VmHWM MiB | CPU s |");
+  console.log("\nThe isolate (V8's Runtime.getHeapUsage; the Worker and its Durable Object share it locally):\n");
+  console.log(
+    "| step | JS heap before MiB | peak MiB | ArrayBuffers before MiB | peak MiB | peak heap + ArrayBuffers MiB | rise MiB | samples |",
+  );
+  console.log("|---|---|---|---|---|---|---|---|");
+  for (const s of steps) {
+    const i = s.isolate;
+    const before = i.baseline.usedSize + i.baseline.backingStorageSize;
+    console.log(
+      `| ${s.label} | ${mib(i.baseline.usedSize)} | ${mib(i.peakUsed)} | ${mib(i.baseline.backingStorageSize)} | ` +
+        `${mib(i.peakBacking)} | ${mib(i.peakTotal)} | ${mib(i.peakTotal - before)} | ${i.samples} |`,
+    );
+  }
+
+  console.log("\nThe workerd processes (/proc/<pid>/status):\n");
+  console.log("| step | workerd | RSS before MiB | peak RSS MiB | rise MiB | RSS after MiB | VmHWM MiB | CPU s |");
   console.log("|---|---|---|---|---|---|---|---|");
   for (const s of steps) {
     for (const u of s.usage) {
@@ -540,9 +685,10 @@ function report(
     }
   }
   console.log(
-    `\nRSS is the whole workerd process, sampled every ${SAMPLE_MS} ms (VmHWM: reset before each call, the exact peak):` +
-      "\nthe runtime, every isolate, and miniflare's R2/D1/SQLite simulators, which share the 'worker' process." +
-      "\nThe 128 MB limit is per isolate, so judge the rise during generate, an upper bound on what generation holds.",
+    `\nSampled every ${SAMPLE_MS} ms; VmHWM is reset before each call, so it is the exact peak of the process.` +
+      "\nRSS is the whole process: the runtime, every isolate, and miniflare's R2/D1/SQLite simulators, which" +
+      "\nshare the 'worker' process. The 128 MB limit applies to one isolate: judge the isolate's peak, and the" +
+      "\nRSS rise during generate as an upper bound on what generation holds.",
   );
   console.log(`\nwhole benchmark: ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
   if (wrong.length > 0) {
