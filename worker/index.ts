@@ -5,7 +5,7 @@
  * platform hosts (PLATFORM_HOSTS) serve the API and every repository by path, `/{owner}/{name}/…`;
  * any other host gets 404 `unknown_host` and never another tenant's data.
  */
-import { Hono } from "hono";
+import { type Context, Hono, type Next } from "hono";
 import { RepositoryIdSchema } from "../schema/index-document.ts";
 import type { ApiEnv } from "./context.ts";
 import { ApiFailure, errorResponse, fail, parseWith } from "./errors.ts";
@@ -31,13 +31,15 @@ app.use("*", async (c, next) => {
 app.get("/healthz", (c) => c.json({ ok: true }));
 
 const api = new Hono<ApiEnv>();
-api.use("/repositories/:owner/:name/*", async (c, next) => {
+api.use("/repositories/:owner/:name/*", loadRepository);
+api.use("/repositories/:owner/:name", loadRepository);
+async function loadRepository(c: Context<ApiEnv>, next: Next) {
   const id = parseWith(RepositoryIdSchema, `${c.req.param("owner")}/${c.req.param("name")}`, "repository");
   const repo = await repositoryById(c.env.DB, id);
   if (repo === null) return fail("repository_not_found", `no repository ${id}`);
   c.set("repository", repo);
   await next();
-});
+}
 api.route("/repositories/:owner/:name", packageRoutes);
 api.route("/repositories/:owner/:name", releaseRoutes);
 app.route("/api/v1", api);

@@ -154,6 +154,42 @@ export class RepositoryObject extends DurableObject<Env> {
     return ok(config);
   }
 
+  /** The repository's settings, as clients need them (`armor repo setup`). */
+  async info(): Promise<
+    Outcome<{ id: string; base_url: string; may_reuse_versions: boolean; retention_days: number }>
+  > {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    return ok({
+      id: s.value.id,
+      base_url: s.value.baseUrl,
+      may_reuse_versions: s.value.mayReuseVersions,
+      retention_days: s.value.retentionSeconds / 86_400,
+    });
+  }
+
+  /**
+   * Delete the repository's blobs and every row of this object (the admin API has already removed
+   * it from D1, so the edge no longer routes to it).
+   */
+  async destroy(): Promise<Outcome<{ blobs_deleted: number }>> {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    let deleted = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await this.env.BLOBS.list({ prefix: `repos/${s.value.id}/`, cursor });
+      if (page.objects.length > 0) await this.env.BLOBS.delete(page.objects.map((o) => o.key));
+      deleted += page.objects.length;
+      cursor = page.truncated ? page.cursor : undefined;
+    } while (cursor !== undefined);
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    // deleteAll drops the tables too; this instance may be asked to configure a new repository of the same name.
+    migrate(this.ctx.storage);
+    return ok({ blobs_deleted: deleted });
+  }
+
   // packages
 
   /** Whether this repository already holds a package with this SHA-256 (clients skip the upload). */

@@ -101,6 +101,38 @@ describe("admin", () => {
     });
   });
 
+  it("lists, shows and deletes repositories, with their blobs and object storage", async ({ expect }) => {
+    const repo = uniqueRepo("delete");
+    await createRepo(repo, { hostnames: ["apt.delete-test.example"] });
+    await push(repo, "stable", "main", [makeDeb("hello", "1.0", "amd64")]);
+    await publish(repo, ["stable"]);
+    const listed = await json<{ repositories: { id: string; hostnames: string[]; active_release: string }[] }>(
+      await call("/admin/v1/repositories"),
+    );
+    expect(listed.repositories.find((r) => r.id === repo)).toMatchObject({
+      hostnames: ["apt.delete-test.example"],
+      active_release: "r1",
+    });
+    expect(await json(await call(`/api/v1/repositories/${repo}`, { auth: null }))).toEqual({
+      id: repo,
+      base_url: "https://apt.delete-test.example",
+      may_reuse_versions: false,
+      retention_days: 30,
+      visibility: "public",
+      active_release: "r1",
+      hostnames: ["apt.delete-test.example"],
+    });
+    const deleted = await call(`/admin/v1/repositories/${repo}`, { method: "DELETE" });
+    expect(deleted.status).toBe(200);
+    expect(await json(deleted)).toMatchObject({ deleted: repo });
+    expect((await env.BLOBS.list({ prefix: `repos/${repo}/` })).objects).toEqual([]);
+    expect((await call("/dists/stable/InRelease", { host: "apt.delete-test.example", auth: null })).status).toBe(404);
+    expect((await call(`/api/v1/repositories/${repo}`)).status).toBe(404);
+    // The name is free again, and the new repository starts empty.
+    await createRepo(repo);
+    expect(await json(await call(`/api/v1/repositories/${repo}/releases`))).toEqual({ releases: [] });
+  });
+
   it("reports stats, finds a missing blob with fsck, and restores it with reindex", async ({ expect }) => {
     const repo = uniqueRepo("fsck");
     await createRepo(repo);

@@ -2,7 +2,9 @@
  * Operators' endpoints, below /admin/v1:
  *
  *   POST   /repositories                               create {id, visibility, hostnames, may_reuse_versions, retention_days}
+ *   GET    /repositories                               every repository, with its hostnames
  *   GET    /repositories/:owner/:name                  the edge's row (visibility, active release, hostnames)
+ *   DELETE /repositories/:owner/:name                  delete it: D1 rows first (the edge stops serving), then its object and blobs
  *   PUT    /repositories/:owner/:name/hostnames/:host  serve the repository at this hostname
  *   DELETE /repositories/:owner/:name/hostnames/:host
  *   GET    /repositories/:owner/:name/stats            counts, bytes, dirty indexes
@@ -68,6 +70,43 @@ adminRoutes.post("/repositories", async (c) => {
   }
   forgetRepository(input.id);
   return c.json({ ...input, base_url: baseUrl }, 201);
+});
+
+adminRoutes.get("/repositories", async (c) => {
+  await authorize(c, null, "admin");
+  const rows = await c.env.DB.prepare(
+    `SELECT r.id, r.visibility, r.active_release, r.created_at, group_concat(h.hostname, ' ') AS hostnames
+     FROM repositories r LEFT JOIN hostnames h ON h.repository_id = r.id GROUP BY r.id ORDER BY r.id`,
+  ).all<{
+    id: string;
+    visibility: string;
+    active_release: string | null;
+    created_at: string;
+    hostnames: string | null;
+  }>();
+  return c.json({
+    repositories: rows.results.map((r) => ({
+      id: r.id,
+      visibility: r.visibility,
+      active_release: r.active_release,
+      created_at: r.created_at,
+      hostnames: r.hostnames === null ? [] : r.hostnames.split(" ").sort(),
+    })),
+  });
+});
+
+adminRoutes.delete("/repositories/:owner/:name", async (c) => {
+  const id = parseWith(RepositoryIdSchema, `${c.req.param("owner")}/${c.req.param("name")}`, "repository");
+  const repo = await repositoryById(c.env.DB, id);
+  if (repo === null) return fail("repository_not_found", `no repository ${id}`);
+  await authorize(c, repo, "admin");
+  await c.env.DB.batch([
+    c.env.DB.prepare("DELETE FROM hostnames WHERE repository_id = ?").bind(id),
+    c.env.DB.prepare("DELETE FROM repositories WHERE id = ?").bind(id),
+  ]);
+  forgetRepository(id);
+  const result = unwrap(await repositoryStub(c.env, id).destroy());
+  return c.json({ deleted: id, ...result });
 });
 
 adminRoutes.use("/repositories/:owner/:name/*", async (c, next) => {

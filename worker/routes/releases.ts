@@ -1,6 +1,7 @@
 /**
  * Releases, publishing and trusted keys, below /api/v1/repositories/:owner/:name:
  *
+ *   GET  /                              the repository: base URL, visibility, hostnames, active release
  *   POST /releases                      open a release {from: "active" | "empty" | id}
  *   GET  /releases                      list, newest first
  *   GET  /releases/:id                  show (dists, signatures, counts)
@@ -28,6 +29,21 @@ import { forgetRepository } from "../repositories.ts";
 import { repositoryStub } from "../stub.ts";
 
 export const releaseRoutes = new Hono<ApiEnv>();
+
+releaseRoutes.get("/", async (c) => {
+  const repo = c.get("repository");
+  await authorize(c, repo, "read");
+  const info = unwrap(await repositoryStub(c.env, repo.id).info());
+  const hosts = await c.env.DB.prepare("SELECT hostname FROM hostnames WHERE repository_id = ? ORDER BY hostname")
+    .bind(repo.id)
+    .all<{ hostname: string }>();
+  return c.json({
+    ...info,
+    visibility: repo.visibility,
+    active_release: repo.activeRelease,
+    hostnames: hosts.results.map((h) => h.hostname),
+  });
+});
 
 releaseRoutes.post("/releases", async (c) => {
   const repo = c.get("repository");
