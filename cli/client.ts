@@ -1,0 +1,148 @@
+/**
+ * The one API client every command uses. It speaks the Worker's HTTP API, turns its error envelope
+ * into `ServerError`, and retries what is worth retrying (network failures, 429, 502-504) with
+ * exponential backoff and jitter. It never re-implements server logic.
+ */
+import { EXIT, ServerError, UserError } from "./errors.ts";
+
+export interface ClientOptions {
+  endpoint: string | undefined;
+  token: string | undefined;
+  /** Attempts for retryable failures (default 4). */
+  attempts?: number;
+  fetch?: typeof fetch;
+}
+
+export type Body = string | Uint8Array | ReadableStream<Uint8Array> | (() => ReadableStream<Uint8Array>);
+
+export interface RequestOptions {
+  method?: string;
+  /** JSON body (serialized), or raw bytes / a stream factory (called once per attempt). */
+  json?: unknown;
+  body?: Body;
+  headers?: Record<string, string>;
+  /** Statuses to return instead of throwing (e.g. 404 for an existence check). */
+  allow?: number[];
+  /** No token needed (apt paths of public repositories, health checks). */
+  anonymous?: boolean;
+}
+
+const RETRYABLE = new Set([429, 502, 503, 504]);
+
+export class ApiClient {
+  readonly endpoint: string;
+  readonly #token: string | undefined;
+  readonly #attempts: number;
+  readonly #fetch: typeof fetch;
+
+  constructor(options: ClientOptions) {
+    if (!options.endpoint) {
+      throw new UserError("no endpoint configured", {
+        hint: "pass --endpoint, set ARMOR_ENDPOINT, or run `armor login --endpoint URL`",
+      });
+    }
+    this.endpoint = options.endpoint.replace(/\/+$/, "");
+    this.#token = options.token;
+    this.#attempts = options.attempts ?? 4;
+    this.#fetch = options.fetch ?? fetch;
+  }
+
+  /** Send a request; returns the response for allowed statuses and 2xx, throws ServerError otherwise. */
+  async request(path: string, options: RequestOptions = {}): Promise<Response> {
+    const url = `${this.endpoint}${path}`;
+    const headers = new Headers(options.headers);
+    if (!options.anonymous) {
+      if (!this.#token) {
+        throw new UserError("no API token configured", {
+          hint: "pass --token, set ARMOR_TOKEN, or run `armor login`",
+        });
+      }
+      headers.set("authorization", `Bearer ${this.#token}`);
+    }
+    if (options.json !== undefined) headers.set("content-type", "application/json");
+    headers.set("user-agent", "armor-cli");
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= this.#attempts; attempt++) {
+      const body =
+        options.json !== undefined
+          ? JSON.stringify(options.json)
+          : typeof options.body === "function"
+            ? options.body()
+            : options.body;
+      let res: Response;
+      try {
+        res = await this.#fetch(url, {
+          method: options.method ?? (body === undefined ? "GET" : "POST"),
+          headers,
+          body,
+          ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
+        } as RequestInit);
+      } catch (cause) {
+        lastError = cause;
+        // A stream body cannot be replayed unless it comes from a factory.
+        if (body instanceof ReadableStream && typeof options.body !== "function") break;
+        if (attempt < this.#attempts) await backoff(attempt);
+        continue;
+      }
+      if (res.ok || options.allow?.includes(res.status)) return res;
+      if (RETRYABLE.has(res.status) && attempt < this.#attempts && replayable(options)) {
+        await res.body?.cancel();
+        await backoff(attempt, res.headers.get("retry-after"));
+        continue;
+      }
+      throw await serverError(res);
+    }
+    throw new UserError(`cannot reach ${this.endpoint}: ${describeNetworkError(lastError)}`, {
+      hint: "check --endpoint / ARMOR_ENDPOINT and your network",
+      code: "unreachable",
+      exitCode: EXIT.unavailable,
+      cause: lastError,
+    });
+  }
+
+  async json<T>(path: string, options: RequestOptions = {}): Promise<T> {
+    const res = await this.request(path, options);
+    return (await res.json()) as T;
+  }
+
+  /** Paths below a repository: /api/v1/repositories/{owner}/{name}{path}. */
+  repo(repository: string, path = ""): string {
+    return `/api/v1/repositories/${repository}${path}`;
+  }
+}
+
+function replayable(options: RequestOptions): boolean {
+  return !(options.body instanceof ReadableStream);
+}
+
+async function serverError(res: Response): Promise<ServerError> {
+  const text = await res.text();
+  try {
+    const parsed = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; details?: unknown } };
+    const e = parsed.error;
+    if (e && typeof e.code === "string" && typeof e.message === "string") {
+      const details =
+        typeof e.details === "object" && e.details !== null ? (e.details as Record<string, unknown>) : undefined;
+      return new ServerError(res.status, e.code, e.message, details);
+    }
+  } catch {
+    // Not our envelope (a proxy's error page): fall through.
+  }
+  return new ServerError(res.status, `http_${res.status}`, `${res.status} ${res.statusText}: ${text.slice(0, 200)}`);
+}
+
+function backoff(attempt: number, retryAfter?: string | null): Promise<void> {
+  const asked = retryAfter ? Number(retryAfter) * 1000 : Number.NaN;
+  const base = Number.isFinite(asked) ? Math.min(asked, 30_000) : Math.min(250 * 2 ** (attempt - 1), 8000);
+  const jitter = Math.random() * base * 0.5;
+  return new Promise((resolve) => setTimeout(resolve, base + jitter));
+}
+
+function describeNetworkError(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = error.cause;
+    if (cause instanceof Error) return "code" in cause ? `${String(cause.code)} (${cause.message})` : cause.message;
+    return error.message;
+  }
+  return String(error);
+}

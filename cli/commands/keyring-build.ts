@@ -1,0 +1,45 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { CommandContext } from "../context.ts";
+import { UserError } from "../errors.ts";
+import { buildKeyringDeb } from "../keyring-deb.ts";
+import type { Io } from "../output.ts";
+
+export function register(program: Command, io: Io): void {
+  program
+    .command("keyring")
+    .description("the archive keyring package")
+    .command("build")
+    .description("write a {name}-archive-keyring .deb holding the repository's trusted public keys")
+    .option("--name <name>", "package name prefix (default: owner-name of the repository)")
+    .option("--pkg-version <version>", "package version (default: today's date, e.g. 2026.11.22)")
+    .option("--output <dir>", "directory to write the .deb to", ".")
+    .addHelpText(
+      "after",
+      "\nExample:\n  armor keyring build --repository acme/tools && armor pkgs add --repository acme/tools --dist stable ./acme-tools-archive-keyring_*.deb",
+    )
+    .action(async (options: { name?: string; pkgVersion?: string; output: string }, command: Command) => {
+      const ctx = new CommandContext(command, io);
+      const repository = ctx.repository;
+      const res = await ctx.client.request(`/${repository}/archive-keyring.asc`, { allow: [404] });
+      if (res.status === 404) {
+        await res.body?.cancel();
+        throw new UserError(`${repository} has no trusted keys`, { hint: "add one with armor key add" });
+      }
+      const armored = await res.text();
+      const keys = armored.split(/(?=-----BEGIN PGP PUBLIC KEY BLOCK-----)/).filter((k) => k.trim() !== "");
+      const today = new Date().toISOString().slice(0, 10).replaceAll("-", ".");
+      const built = await buildKeyringDeb({
+        name: options.name ?? repository.replace("/", "-"),
+        version: options.pkgVersion ?? today,
+        keys,
+      });
+      const path = join(options.output, built.fileName);
+      writeFileSync(path, built.bytes);
+      ctx.out.result(
+        { file: path, size: built.bytes.length, keys: keys.length },
+        () => `wrote ${path} (${keys.length} key(s))`,
+      );
+    });
+}

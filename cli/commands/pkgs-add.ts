@@ -1,0 +1,68 @@
+import type { Command } from "commander";
+import { ComponentSchema } from "../../schema/api.ts";
+import { DistSchema } from "../../schema/index-document.ts";
+import { CommandContext } from "../context.ts";
+import { UserError } from "../errors.ts";
+import type { Io } from "../output.ts";
+import { uploadFiles } from "../uploads.ts";
+import { parseOption } from "./parse.ts";
+
+interface AddResult {
+  release: string;
+  generation: number;
+  added: { name: string; version: string; architecture: string }[];
+  unchanged: unknown[];
+}
+
+export function register(pkgs: Command, io: Io): void {
+  pkgs
+    .command("add")
+    .description("upload .deb files and add them to a dist of the repository's open release")
+    .requiredOption("--dist <dist>", "the dist (suite) to add to, e.g. stable")
+    .option("--component <component>", "the component", "main")
+    .option("--concurrency <n>", "files uploaded at once", "4")
+    .argument("<files...>", ".deb files")
+    .addHelpText(
+      "after",
+      "\nExample:\n  armor pkgs add --repository acme/tools --dist stable --component main ./dist/*.deb",
+    )
+    .action(
+      async (files: string[], options: { dist: string; component: string; concurrency: string }, command: Command) => {
+        const ctx = new CommandContext(command, io);
+        const dist = parseOption(DistSchema, options.dist, "--dist");
+        const component = parseOption(ComponentSchema, options.component, "--component");
+        const concurrency = Number(options.concurrency);
+        if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
+          throw new UserError("--concurrency must be a whole number from 1 to 32");
+        }
+        const repository = ctx.repository;
+        const uploaded = await uploadFiles(ctx.client, repository, files, ctx.out, { concurrency });
+        const hashes = [...new Set(uploaded.map((u) => u.sha256))];
+        let result: AddResult | undefined;
+        const added: AddResult["added"] = [];
+        for (let i = 0; i < hashes.length; i += 1000) {
+          result = await ctx.client.json<AddResult>(ctx.client.repo(repository, "/packages"), {
+            json: { dist, component, packages: hashes.slice(i, i + 1000) },
+          });
+          added.push(...result.added);
+        }
+        ctx.out.result(
+          {
+            repository,
+            dist,
+            component,
+            release: result?.release,
+            generation: result?.generation,
+            files: uploaded,
+            added,
+          },
+          () =>
+            added.length === 0
+              ? `nothing changed: every package is already in ${dist}/${component}`
+              : `added ${added.length} package(s) to ${repository} ${dist}/${component} (release ${result?.release}, generation ${result?.generation}):\n${added
+                  .map((p) => `  ${p.name} ${p.version} ${p.architecture}`)
+                  .join("\n")}`,
+        );
+      },
+    );
+}

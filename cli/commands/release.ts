@@ -1,0 +1,135 @@
+import type { Command } from "commander";
+import { ReleaseIdSchema } from "../../schema/index-document.ts";
+import { CommandContext } from "../context.ts";
+import type { Io } from "../output.ts";
+import { table } from "../output.ts";
+import { parseOption } from "./parse.ts";
+
+interface ReleaseSummary {
+  id: string;
+  state: string;
+  parent: string | null;
+  generation: number;
+  created_at: string;
+  activated_at: string | null;
+}
+
+export function register(program: Command, io: Io): void {
+  const release = program.command("release").description("releases: copy-on-write snapshots of the whole repository");
+
+  release
+    .command("create")
+    .description("open a new release, from the active one (default), from another release, or empty")
+    .option("--from <release>", 'the release to start from: "active", "empty" or a release id', "active")
+    .addHelpText("after", "\nExample:\n  armor release create --repository acme/tools --from empty")
+    .action(async (options: { from: string }, command: Command) => {
+      const ctx = new CommandContext(command, io);
+      const created = await ctx.client.json<ReleaseSummary>(ctx.client.repo(ctx.repository, "/releases"), {
+        json: { from: options.from },
+      });
+      ctx.out.result(
+        created,
+        () => `opened release ${created.id}${created.parent ? ` from ${created.parent}` : " (empty)"}`,
+      );
+    });
+
+  release
+    .command("list")
+    .description("list releases, newest first")
+    .addHelpText("after", "\nExample:\n  armor release list --repository acme/tools")
+    .action(async (_options: unknown, command: Command) => {
+      const ctx = new CommandContext(command, io);
+      const listed = await ctx.client.json<{ releases: ReleaseSummary[] }>(
+        ctx.client.repo(ctx.repository, "/releases"),
+      );
+      ctx.out.result(listed, () =>
+        table(
+          ["RELEASE", "STATE", "PARENT", "GENERATION", "CREATED", "ACTIVATED"],
+          listed.releases.map((r) => [
+            r.id,
+            r.state,
+            r.parent ?? "-",
+            String(r.generation),
+            r.created_at,
+            r.activated_at ?? "-",
+          ]),
+        ),
+      );
+    });
+
+  release
+    .command("show")
+    .description("show a release: its dists, signatures and package counts")
+    .argument("<release>", "release id, e.g. r3")
+    .addHelpText("after", "\nExample:\n  armor release show --repository acme/tools r3")
+    .action(async (id: string, _options: unknown, command: Command) => {
+      const ctx = new CommandContext(command, io);
+      const rid = parseOption(ReleaseIdSchema, id, "release");
+      const shown = await ctx.client.json<
+        ReleaseSummary & {
+          dists: { dist: string; changed: boolean; signed_by: string | null }[];
+          unsigned_dists: string[];
+          counts: { dist: string; component: string; architecture: string; count: number }[];
+        }
+      >(ctx.client.repo(ctx.repository, `/releases/${rid}`));
+      ctx.out.result(shown, () =>
+        [
+          `release ${shown.id}: ${shown.state}, generation ${shown.generation}, parent ${shown.parent ?? "none"}`,
+          table(
+            ["DIST", "CHANGED", "SIGNED BY"],
+            shown.dists.map((d) => [d.dist, d.changed ? "yes" : "no", d.signed_by ?? "-"]),
+          ),
+          table(
+            ["DIST", "COMPONENT", "ARCH", "PACKAGES"],
+            shown.counts.map((c) => [c.dist, c.component, c.architecture, String(c.count)]),
+          ),
+          shown.unsigned_dists.length > 0 ? `waiting for signatures: ${shown.unsigned_dists.join(", ")}` : "",
+        ]
+          .filter((x) => x !== "")
+          .join("\n\n"),
+      );
+    });
+
+  release
+    .command("diff")
+    .description("packages added and removed between two releases")
+    .argument("<from>", "older release")
+    .argument("<to>", "newer release")
+    .addHelpText("after", "\nExample:\n  armor release diff --repository acme/tools r2 r3")
+    .action(async (from: string, to: string, _options: unknown, command: Command) => {
+      const ctx = new CommandContext(command, io);
+      const a = parseOption(ReleaseIdSchema, from, "from");
+      const b = parseOption(ReleaseIdSchema, to, "to");
+      type Entry = { dist: string; component: string; name: string; version: string; architecture: string };
+      const diff = await ctx.client.json<{
+        added: Entry[];
+        removed: Entry[];
+        added_count: number;
+        removed_count: number;
+      }>(ctx.client.repo(ctx.repository, `/releases/${a}/diff/${b}`));
+      const line = (sign: string, p: Entry) =>
+        `${sign} ${p.dist}/${p.component} ${p.name} ${p.version} ${p.architecture}`;
+      ctx.out.result(diff, () =>
+        [
+          ...diff.added.map((p) => line("+", p)),
+          ...diff.removed.map((p) => line("-", p)),
+          `${diff.added_count} added, ${diff.removed_count} removed`,
+        ].join("\n"),
+      );
+    });
+
+  release
+    .command("activate")
+    .description("serve a release: an open one whose changed dists are signed, or an older one (rollback)")
+    .argument("<release>", "release id")
+    .addHelpText("after", "\nExample (roll back to r2):\n  armor release activate --repository acme/tools r2")
+    .action(async (id: string, _options: unknown, command: Command) => {
+      const ctx = new CommandContext(command, io);
+      const rid = parseOption(ReleaseIdSchema, id, "release");
+      const done = await ctx.client.json<{ release: string; previous: string | null; activated_at: string }>(
+        ctx.client.repo(ctx.repository, `/releases/${rid}/activate`),
+        { method: "POST" },
+      );
+      ctx.out.result(done, () => `release ${done.release} is active${done.previous ? ` (was ${done.previous})` : ""}`);
+    });
+}

@@ -1,0 +1,141 @@
+import type { Command } from "commander";
+import { CommandContext } from "../context.ts";
+import { UserError } from "../errors.ts";
+import type { Io } from "../output.ts";
+import { table } from "../output.ts";
+
+interface RepositoryInfo {
+  id: string;
+  base_url: string;
+  visibility: string;
+  active_release: string | null;
+  hostnames: string[];
+}
+
+export function register(program: Command, io: Io): void {
+  const repo = program.command("repo").description("repositories (create, list and delete need an admin token)");
+
+  repo
+    .command("create")
+    .description("create a repository")
+    .argument("<repository>", "owner/name")
+    .option("--private", "readers need a token (apt's auth.conf)")
+    .option("--hostname <host...>", "serve it at these hostnames too")
+    .option("--allow-version-reuse", "allow a (name, version, arch) to change content (not recommended)")
+    .option("--retention-days <days>", "how long old releases stay servable", "30")
+    .addHelpText("after", "\nExample:\n  armor repo create acme/tools --hostname apt.acme.example")
+    .action(
+      async (
+        id: string,
+        options: { private?: boolean; hostname?: string[]; allowVersionReuse?: boolean; retentionDays: string },
+        command: Command,
+      ) => {
+        const ctx = new CommandContext(command, io);
+        const retention = Number(options.retentionDays);
+        if (!Number.isInteger(retention) || retention < 0)
+          throw new UserError("--retention-days must be a whole number of days");
+        const created = await ctx.client.json<{ id: string; base_url: string }>("/admin/v1/repositories", {
+          json: {
+            id,
+            visibility: options.private ? "private" : "public",
+            hostnames: options.hostname ?? [],
+            may_reuse_versions: options.allowVersionReuse === true,
+            retention_days: retention,
+          },
+        });
+        ctx.out.result(created, () => `created ${created.id}, served at ${created.base_url}/`);
+      },
+    );
+
+  repo
+    .command("list")
+    .description("list repositories (admin)")
+    .action(async (_options: unknown, command: Command) => {
+      const ctx = new CommandContext(command, io);
+      const listed = await ctx.client.json<{
+        repositories: { id: string; visibility: string; active_release: string | null; hostnames: string[] }[];
+      }>("/admin/v1/repositories");
+      ctx.out.result(listed, () =>
+        table(
+          ["REPOSITORY", "VISIBILITY", "ACTIVE", "HOSTNAMES"],
+          listed.repositories.map((r) => [r.id, r.visibility, r.active_release ?? "-", r.hostnames.join(" ") || "-"]),
+        ),
+      );
+    });
+
+  repo
+    .command("show")
+    .description("show a repository")
+    .argument("[repository]", "owner/name (default: --repository)")
+    .action(async (id: string | undefined, _options: unknown, command: Command) => {
+      const ctx = new CommandContext(command, io);
+      const info = await ctx.client.json<RepositoryInfo>(ctx.client.repo(id ?? ctx.repository));
+      ctx.out.result(info, () =>
+        [
+          `repository  ${info.id}`,
+          `url         ${info.base_url}/`,
+          `visibility  ${info.visibility}`,
+          `active      ${info.active_release ?? "nothing published yet"}`,
+          `hostnames   ${info.hostnames.join(" ") || "-"}`,
+        ].join("\n"),
+      );
+    });
+
+  repo
+    .command("delete")
+    .description("delete a repository, its releases and its files (admin; cannot be undone)")
+    .argument("<repository>", "owner/name")
+    .option("--yes", "confirm")
+    .action(async (id: string, options: { yes?: boolean }, command: Command) => {
+      const ctx = new CommandContext(command, io);
+      if (!options.yes)
+        throw new UserError(`deleting ${id} removes every release and file`, { hint: "add --yes to confirm" });
+      const done = await ctx.client.json<{ deleted: string; blobs_deleted: number }>(`/admin/v1/repositories/${id}`, {
+        method: "DELETE",
+      });
+      ctx.out.result(done, () => `deleted ${done.deleted} (${done.blobs_deleted} files)`);
+    });
+
+  repo
+    .command("setup")
+    .description("print what a user of the repository needs: the key download and the deb822 .sources file")
+    .option("--dist <dist>", "the suite users should follow", "stable")
+    .option("--component <component...>", "components", ["main"])
+    .action(async (options: { dist: string; component: string[] }, command: Command) => {
+      const ctx = new CommandContext(command, io);
+      const info = await ctx.client.json<RepositoryInfo>(ctx.client.repo(ctx.repository));
+      const name = info.id.replace("/", "-");
+      const keyring = `/usr/share/keyrings/${name}-archive-keyring.gpg`;
+      const url = `${info.base_url}/`;
+      const sources = [
+        "Types: deb",
+        `URIs: ${url}`,
+        `Suites: ${options.dist}`,
+        `Components: ${options.component.join(" ")}`,
+        `Signed-By: ${keyring}`,
+      ].join("\n");
+      const host = new URL(url).host;
+      const lines = [
+        "# 1. the repository's signing key",
+        `curl -fsSL ${url}archive-keyring.gpg | sudo tee ${keyring} > /dev/null`,
+        "",
+        `# 2. /etc/apt/sources.list.d/${name}.sources`,
+        `sudo tee /etc/apt/sources.list.d/${name}.sources > /dev/null <<'EOF'`,
+        sources,
+        "EOF",
+        ...(info.visibility === "private"
+          ? [
+              "",
+              `# 3. credentials (private repository): /etc/apt/auth.conf.d/${name}.conf, mode 0600`,
+              `machine ${host} login token password <YOUR_API_TOKEN>`,
+            ]
+          : []),
+        "",
+        "sudo apt-get update",
+      ];
+      ctx.out.result(
+        { repository: info.id, url, keyring_url: `${url}archive-keyring.gpg`, keyring_path: keyring, sources },
+        () => lines.join("\n"),
+      );
+    });
+}

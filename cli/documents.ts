@@ -1,0 +1,27 @@
+/** Reading the index documents of the publish flow from files, with errors a person can act on. */
+import { readFileSync } from "node:fs";
+import type { z } from "zod";
+import { parseIndexDocument } from "../schema/index-document.ts";
+import { UserError } from "./errors.ts";
+
+export function readDocument<S extends z.ZodType>(path: string, schema: S, what: string): z.infer<S> {
+  return readDocumentWithText(path, schema, what).doc;
+}
+
+/** The document and its text as read (stdin can be read only once). */
+export function readDocumentWithText<S extends z.ZodType>(
+  path: string,
+  schema: S,
+  what: string,
+): { doc: z.infer<S>; text: string } {
+  let text: string;
+  try {
+    text = path === "-" ? readFileSync(0, "utf8") : readFileSync(path, "utf8");
+  } catch (cause) {
+    throw new UserError(`cannot read ${path}`, { hint: `pass the ${what} document that armor printed`, cause });
+  }
+  const parsed = parseIndexDocument(text, schema);
+  if (!parsed.ok)
+    throw new UserError(`${path}: ${parsed.error.message}`, { hint: `pass the ${what} document, unmodified` });
+  return { doc: parsed.value, text };
+}

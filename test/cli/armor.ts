@@ -1,0 +1,61 @@
+/**
+ * Run the real `armor` command as a separate process, as CI would, against the local stack.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildDeb } from "../../deb/deb-writer.ts";
+
+const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
+
+export interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `armor ...args` with a clean environment plus `env`; never inherits the developer's config. */
+export function armor(args: string[], env: Record<string, string> = {}, input?: string): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], {
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        HOME: env.HOME ?? tmpdir(),
+        XDG_CONFIG_HOME: env.XDG_CONFIG_HOME ?? mkdtempSync(join(tmpdir(), "armor-config-")),
+        CI: "true",
+        ...env,
+      },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input ?? "");
+  });
+}
+
+/** Write a small valid package into `dir` and return its path. */
+export function writeDeb(dir: string, name: string, version: string, architecture = "amd64"): string {
+  const bytes = buildDeb({
+    fields: [
+      { name: "Package", value: name },
+      { name: "Version", value: version },
+      { name: "Architecture", value: architecture },
+      { name: "Maintainer", value: "Armor Tests <tests@armor.invalid>" },
+      { name: "Description", value: `test package ${name}\n Built by Armor's CLI tests.` },
+    ],
+    files: [{ path: `/usr/share/doc/${name}/README`, data: `${name} ${version}\n` }],
+    mtime: 1_700_000_000,
+  });
+  const path = join(dir, `${name}_${version}_${architecture}.deb`);
+  writeFileSync(path, bytes);
+  return path;
+}

@@ -1,0 +1,268 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, inject, it } from "vitest";
+import { type LocalStack, startLocalStack } from "../helpers/local-stack.ts";
+import { armor, writeDeb } from "./armor.ts";
+
+let stack: LocalStack;
+let work: string;
+let keyFile: string;
+let publicKeyFile: string;
+let n = 0;
+
+beforeAll(async () => {
+  stack = await startLocalStack();
+  work = mkdtempSync(join(tmpdir(), "armor-cli-"));
+  keyFile = join(work, "signing.sec.asc");
+  publicKeyFile = join(work, "signing.pub.asc");
+  writeFileSync(keyFile, inject("keys").trusted.secret);
+  writeFileSync(publicKeyFile, inject("keys").trusted.public);
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+function env(extra: Record<string, string> = {}): Record<string, string> {
+  return { ARMOR_ENDPOINT: stack.endpoint, ARMOR_TOKEN: stack.token, ...extra };
+}
+
+/** A new repository with the test key trusted, made through the CLI. */
+async function newRepo(): Promise<string> {
+  n += 1;
+  const id = `acme/cli-${n}`;
+  const created = await armor(["repo", "create", id], env());
+  if (created.code !== 0) throw new Error(created.stderr);
+  const key = await armor(["key", "add", "--repository", id, publicKeyFile], env());
+  if (key.code !== 0) throw new Error(key.stderr);
+  return id;
+}
+
+async function served(repo: string, path: string): Promise<Response> {
+  return fetch(`${stack.endpoint}/${repo}/${path}`);
+}
+
+function packageNames(packages: string): string[] {
+  return packages
+    .split("\n")
+    .filter((l) => l.startsWith("Package: "))
+    .map((l) => l.slice(9))
+    .sort();
+}
+
+describe("armor against the local stack", () => {
+  it("runs the seed's four commands end to end, and gpgv accepts what it published", async ({ expect }) => {
+    const repo = await newRepo();
+    const debs = [writeDeb(work, "hello", "1.0-1"), writeDeb(work, "hello-doc", "1.0-1", "all")];
+    const add = await armor(
+      ["pkgs", "add", "--repository", repo, "--dist", "stable", "--component", "main", ...debs],
+      env(),
+    );
+    expect(add.stderr).toContain("uploaded: hello_1.0-1_amd64.deb");
+    expect(add.code).toBe(0);
+    expect(add.stdout).toContain("added 2 package(s)");
+
+    const generated = await armor(["index", "generate", "--repository", repo, "--dist", "stable"], env());
+    expect(generated.code).toBe(0);
+    expect(generated.stdout).toContain('format = "armor-index/1"');
+    const unsigned = join(work, `${n}-unsigned.toml`);
+    writeFileSync(unsigned, generated.stdout);
+
+    const signed = await armor(
+      ["index", "sign", `--key=${inject("keys").trusted.fingerprint}`, "--key-file", keyFile, unsigned],
+      env(),
+    );
+    expect(signed.stderr).toBe(`signed with ${inject("keys").trusted.fingerprint}\n`);
+    expect(signed.code).toBe(0);
+    const signedFile = join(work, `${n}-signed.toml`);
+    writeFileSync(signedFile, signed.stdout);
+
+    const uploaded = await armor(["index", "upload", "--repository", repo, "--dist", "stable", signedFile], env());
+    expect(uploaded.code).toBe(0);
+    expect(uploaded.stdout).toContain("is active");
+
+    const keyring = join(work, `${n}-keyring.gpg`);
+    spawnSync("gpg", ["--batch", "--yes", "--dearmor", "--output", keyring, publicKeyFile]);
+    const inRelease = join(work, `${n}-InRelease`);
+    writeFileSync(inRelease, Buffer.from(await (await served(repo, "dists/stable/InRelease")).arrayBuffer()));
+    const gpgv = spawnSync("gpgv", ["--keyring", keyring, "--output", "-", inRelease]);
+    expect(gpgv.status, gpgv.stderr.toString()).toBe(0);
+    const release = Buffer.from(await (await served(repo, "dists/stable/Release")).arrayBuffer());
+    expect(gpgv.stdout.toString()).toBe(release.toString());
+    const releaseFile = join(work, `${n}-Release`);
+    const sigFile = join(work, `${n}-Release.gpg`);
+    writeFileSync(releaseFile, release);
+    writeFileSync(sigFile, Buffer.from(await (await served(repo, "dists/stable/Release.gpg")).arrayBuffer()));
+    const detached = spawnSync("gpgv", ["--keyring", keyring, sigFile, releaseFile]);
+    expect(detached.status, detached.stderr.toString()).toBe(0);
+    const packages = await (await served(repo, "dists/stable/main/binary-amd64/Packages")).text();
+    expect(packageNames(packages)).toEqual(["hello", "hello-doc"]);
+
+    // Again: nothing is uploaded twice, nothing changes.
+    const again = await armor(["pkgs", "add", "--repository", repo, "--dist", "stable", ...debs], env());
+    expect(again.stderr).toContain("already uploaded: hello_1.0-1_amd64.deb");
+    expect(again.stdout).toContain("nothing changed");
+  });
+
+  it("publishes from five processes at once, and the active release holds every package", async ({ expect }) => {
+    const repo = await newRepo();
+    const jobs = Array.from({ length: 5 }, async (_, i) => {
+      const deb = writeDeb(work, `job${i}-pkg`, "1.0");
+      const add = await armor(["pkgs", "add", "--repository", repo, "--dist", "stable", deb], env());
+      if (add.code !== 0) return add;
+      return armor(["publish", "--repository", repo, "--dist", "stable", "--key-file", keyFile], env());
+    });
+    const results = await Promise.all(jobs);
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    const packages = await (await served(repo, "dists/stable/main/binary-amd64/Packages")).text();
+    expect(packageNames(packages)).toEqual(["job0-pkg", "job1-pkg", "job2-pkg", "job3-pkg", "job4-pkg"]);
+    const listed = await armor(["release", "list", "--repository", repo, "--json"], env());
+    const releases = JSON.parse(listed.stdout) as { releases: { state: string }[] };
+    expect(releases.releases.filter((r) => r.state === "open")).toEqual([]);
+  });
+
+  it("rolls back by activating an older release", async ({ expect }) => {
+    const repo = await newRepo();
+    for (const version of ["1.0", "2.0"]) {
+      await armor(["pkgs", "add", "--repository", repo, "--dist", "stable", writeDeb(work, "tool", version)], env());
+      const published = await armor(
+        ["publish", "--repository", repo, "--dist", "stable", "--key-file", keyFile, "--json"],
+        env(),
+      );
+      expect(JSON.parse(published.stdout)).toMatchObject({ published: true, dists: [{ activated: true }] });
+    }
+    expect(packageNames(await (await served(repo, "dists/stable/main/binary-amd64/Packages")).text())).toEqual([
+      "tool",
+      "tool",
+    ]);
+    const rollback = await armor(["release", "activate", "--repository", repo, "r1"], env());
+    expect(rollback.code).toBe(0);
+    expect(rollback.stdout).toBe("release r1 is active (was r2)\n");
+    const packages = await (await served(repo, "dists/stable/main/binary-amd64/Packages")).text();
+    expect(packages).toContain("Version: 1.0\n");
+    expect(packages).not.toContain("Version: 2.0\n");
+    const diff = await armor(["release", "diff", "--repository", repo, "r1", "r2", "--json"], env());
+    // Adding tool 2.0 keeps 1.0 beside it, as Debian archives may.
+    expect(JSON.parse(diff.stdout)).toMatchObject({
+      added: [{ name: "tool", version: "2.0" }],
+      added_count: 1,
+      removed_count: 0,
+    });
+  });
+
+  it("prints machine-readable results and errors with --json", async ({ expect }) => {
+    const repo = await newRepo();
+    await armor(["pkgs", "add", "--repository", repo, "--dist", "stable", writeDeb(work, "jsonpkg", "1.0")], env());
+    const listed = await armor(["pkgs", "list", "--repository", repo, "--json"], env());
+    expect(JSON.parse(listed.stdout)).toMatchObject({
+      release: "r1",
+      packages: [{ name: "jsonpkg", version: "1.0", architecture: "amd64", dist: "stable", component: "main" }],
+    });
+    const missing = await armor(["release", "show", "--repository", repo, "r9", "--json"], env());
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stdout)).toEqual({
+      error: { code: "release_not_found", message: `no release r9 in this repository`, details: { status: 404 } },
+    });
+  });
+});
+
+describe("armor's errors", () => {
+  it("refuses bad flags with usage exit code 2", async ({ expect }) => {
+    const r = await armor(["pkgs", "add", "--dist", "stable", "--bogus", "x.deb"], env());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown option '--bogus'");
+    const dist = await armor(["pkgs", "add", "--repository", "acme/x", "--dist", "Bad Dist", "x.deb"], env());
+    expect(dist.code).toBe(2);
+    expect(dist.stderr).toContain('--dist "Bad Dist" must be lowercase');
+  });
+
+  it("names a missing file, and refuses a file that is not a package", async ({ expect }) => {
+    const repo = await newRepo();
+    const missing = await armor(
+      ["pkgs", "add", "--repository", repo, "--dist", "stable", join(work, "nope.deb")],
+      env(),
+    );
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe(`error: cannot read ${join(work, "nope.deb")}: no such file\nhint: check the path\n`);
+    const text = join(work, "notes.deb");
+    writeFileSync(text, "this is not a Debian package\n");
+    const bad = await armor(["pkgs", "add", "--repository", repo, "--dist", "stable", text], env());
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("error: notes.deb: not a valid Debian package");
+    expect(bad.stderr).toContain("(invalid_package, HTTP 400)");
+  });
+
+  it("reports a signature by a key the repository does not trust", async ({ expect }) => {
+    const repo = await newRepo();
+    await armor(["pkgs", "add", "--repository", repo, "--dist", "stable", writeDeb(work, "wrongkey", "1.0")], env());
+    const other = join(work, "untrusted.sec.asc");
+    writeFileSync(other, inject("keys").untrusted.secret);
+    const r = await armor(["publish", "--repository", repo, "--dist", "stable", "--key-file", other], env());
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("(untrusted_key, HTTP 422)");
+    expect(r.stderr).toContain("hint: add the public key with `armor key add");
+  });
+
+  it("reports a wrong passphrase", async ({ expect }) => {
+    const openpgp = await import("openpgp");
+    const key = await openpgp.readPrivateKey({ armoredKey: inject("keys").trusted.secret });
+    const locked = await openpgp.encryptKey({ privateKey: key, passphrase: "correct horse" });
+    const lockedFile = join(work, "locked.sec.asc");
+    writeFileSync(lockedFile, locked.armor());
+    const unsigned = join(work, "for-passphrase.toml");
+    const repo = await newRepo();
+    await armor(["pkgs", "add", "--repository", repo, "--dist", "stable", writeDeb(work, "locked", "1.0")], env());
+    writeFileSync(
+      unsigned,
+      (await armor(["index", "generate", "--repository", repo, "--dist", "stable"], env())).stdout,
+    );
+    const wrong = await armor(
+      ["index", "sign", "--key-file", lockedFile, unsigned],
+      env({ ARMOR_SIGNING_PASSPHRASE: "wrong" }),
+    );
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/^error: .*passphrase/);
+    const right = await armor(
+      ["index", "sign", "--key-file", lockedFile, unsigned],
+      env({ ARMOR_SIGNING_PASSPHRASE: "correct horse" }),
+    );
+    expect(right.code).toBe(0);
+  });
+
+  it("says when the endpoint cannot be reached, with exit code 3", async ({ expect }) => {
+    const r = await armor(
+      ["release", "list", "--repository", "acme/x"],
+      env({ ARMOR_ENDPOINT: "http://127.0.0.1:59999" }),
+    );
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^error: cannot reach http:\/\/127\.0\.0\.1:59999: ECONNREFUSED/);
+    expect(r.stderr).toContain("hint: check --endpoint / ARMOR_ENDPOINT and your network");
+  });
+
+  it("names the config file line to fix", async ({ expect }) => {
+    const dir = mkdtempSync(join(tmpdir(), "armor-xdg-"));
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(join(dir, "armor"));
+    writeFileSync(join(dir, "armor", "config.toml"), '# mine\nendpoint = "not a url"\ntoken = "x"\n');
+    const r = await armor(["release", "list", "--repository", "acme/x"], { XDG_CONFIG_HOME: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${join(dir, "armor", "config.toml")} line 2: endpoint must be a URL`);
+  });
+
+  it("stores the endpoint and token with armor login", async ({ expect }) => {
+    const dir = mkdtempSync(join(tmpdir(), "armor-login-"));
+    const r = await armor(
+      ["login", "--endpoint", stack.endpoint, "--with-token"],
+      { XDG_CONFIG_HOME: dir },
+      `${stack.token}\n`,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const config = readFileSync(join(dir, "armor", "config.toml"), "utf8");
+    expect(config).toContain(`endpoint = "${stack.endpoint}"`);
+    const list = await armor(["repo", "list", "--json"], { XDG_CONFIG_HOME: dir });
+    expect(list.code).toBe(0);
+    expect(JSON.parse(list.stdout)).toHaveProperty("repositories");
+  });
+});
