@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, inject, it } from "vitest";
@@ -165,6 +165,23 @@ describe("armor against the local stack", () => {
     expect(JSON.parse(missing.stdout)).toEqual({
       error: { code: "release_not_found", message: `no release r9 in this repository`, details: { status: 404 } },
     });
+  });
+});
+
+describe("the bundled CLI", () => {
+  it("runs as one file on Node 22 with nothing beside it", async ({ expect }) => {
+    const root = new URL("../../", import.meta.url).pathname;
+    const build = spawnSync("npm", ["run", "--silent", "build:cli"], { cwd: root, encoding: "utf8" });
+    expect(build.status, build.stderr).toBe(0);
+    const alone = mkdtempSync(join(tmpdir(), "armor-bundle-"));
+    copyFileSync(join(root, "dist", "armor.mjs"), join(alone, "armor.mjs"));
+    const run = spawnSync(process.execPath, [join(alone, "armor.mjs"), "repo", "list", "--json"], {
+      cwd: alone,
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, HOME: alone, ARMOR_ENDPOINT: stack.endpoint, ARMOR_TOKEN: stack.token },
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toHaveProperty("repositories");
   });
 });
 
