@@ -78,7 +78,12 @@ export function register(program: Command, io: Io): void {
             );
             return;
           }
-          if (!(error instanceof ServerError && error.code === "stale_generation") || attempt >= retries) throw error;
+          // Raced by another publisher: either the release changed (stale_generation) or someone
+          // else activated it first (release_immutable). Generate again: that either finds nothing
+          // left to publish or the newer open release.
+          const raced =
+            error instanceof ServerError && (error.code === "stale_generation" || error.code === "release_immutable");
+          if (!raced || attempt >= retries) throw error;
           ctx.out.log(
             `the release changed while publishing (another upload or publish); generating again (attempt ${attempt + 1} of ${retries})`,
           );
