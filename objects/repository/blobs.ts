@@ -5,6 +5,7 @@
  *   repos/{owner}/{name}/blobs/sha256/{hex}   content, written once, put with R2's SHA-256 check
  *   repos/{owner}/{name}/staging/{uuid}       output of unknown length while it is being hashed
  */
+import { concat } from "../../deb/bytes.ts";
 import { MultiHasher } from "../../deb/hash.ts";
 
 export function blobKey(repositoryId: string, sha256: string): string {
@@ -69,7 +70,7 @@ export async function putStream(
       pending.push(chunk);
       pendingBytes += chunk.length;
       while (pendingBytes >= PART_SIZE) {
-        const joined = join(pending, pendingBytes);
+        const joined = concat(pending);
         await flushPart(joined.subarray(0, PART_SIZE));
         const rest = joined.subarray(PART_SIZE);
         pending = rest.length > 0 ? [rest] : [];
@@ -79,11 +80,10 @@ export async function putStream(
     const digest = hasher.digest();
     const key = blobKey(repositoryId, digest.sha256);
     if (upload === undefined) {
-      if ((await bucket.head(key)) === null)
-        await bucket.put(key, join(pending, pendingBytes), { sha256: digest.sha256 });
+      if ((await bucket.head(key)) === null) await bucket.put(key, concat(pending), { sha256: digest.sha256 });
       return pick(digest);
     }
-    if (pendingBytes > 0) await flushPart(join(pending, pendingBytes));
+    if (pendingBytes > 0) await flushPart(concat(pending));
     pending = [];
     await upload.complete(parts);
     const staged = upload.key;
@@ -106,16 +106,4 @@ export async function putStream(
 
 function pick(d: BlobDigest): BlobDigest {
   return { size: d.size, md5: d.md5, sha256: d.sha256, sha512: d.sha512 };
-}
-
-function join(chunks: Uint8Array[], total: number): Uint8Array {
-  const only = chunks[0];
-  if (chunks.length === 1 && only !== undefined && only.length === total) return only;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }

@@ -488,19 +488,19 @@ export class Queries {
   }
 
   components(release: string, dist: string): string[] {
-    return this.#all(
-      "SELECT DISTINCT component FROM members WHERE release_id = ? AND dist = ? ORDER BY component",
-      release,
-      dist,
-    ).map((r) => str(r.component));
+    return this.#distinct("component", release, dist);
   }
 
   architectures(release: string, dist: string): string[] {
+    return this.#distinct("architecture", release, dist);
+  }
+
+  #distinct(column: "component" | "architecture", release: string, dist: string): string[] {
     return this.#all(
-      "SELECT DISTINCT architecture FROM members WHERE release_id = ? AND dist = ? ORDER BY architecture",
+      `SELECT DISTINCT ${column} AS v FROM members WHERE release_id = ? AND dist = ? ORDER BY ${column}`,
       release,
       dist,
-    ).map((r) => str(r.architecture));
+    ).map((r) => str(r.v));
   }
 
   scopes(release: string, dist: string): ScopeRecord[] {

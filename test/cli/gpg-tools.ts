@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encryptKey, generateKey, readPrivateKey } from "openpgp";
+import { UserError } from "../../cli/errors.ts";
 
 export interface ToolResult {
   status: number | null;
@@ -127,4 +128,15 @@ export async function freshKey(options: { name: string; expiredDaysAgo?: number 
       : { date: new Date(Date.now() - (expired + 2) * day * 1000), keyExpirationTime: 2 * day }),
   });
   return { secret: privateKey, public: publicKey };
+}
+
+/** The UserError a promise rejects with, as plain data to compare. */
+export async function refusal(promise: Promise<unknown>): Promise<{ code: string; message: string; hint?: string }> {
+  try {
+    await promise;
+  } catch (e) {
+    if (e instanceof UserError) return { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+    throw e;
+  }
+  throw new Error("expected a UserError, but the promise resolved");
 }

@@ -1,11 +1,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, inject, it, onTestFinished } from "vitest";
-import { UserError } from "../../cli/errors.ts";
 import { buildKeyringDeb, type KeyringDebInput } from "../../cli/keyring-deb.ts";
 import { signRelease } from "../../cli/signing.ts";
 import { readDeb } from "../../deb/deb-reader.ts";
-import { freshKey, gpgTool, gpgv, tempDir, tool, validSignatures, writeFiles } from "./gpg-tools.ts";
+import { freshKey, gpgTool, gpgv, refusal, tempDir, tool, validSignatures, writeFiles } from "./gpg-tools.ts";
 
 const keys = inject("keys");
 const { releaseText } = inject("gpgSigned");
@@ -36,16 +35,6 @@ function dpkgInstall(debPath: string): { root: string; status: number | null; st
   ];
   const r = tool("dpkg", [...dpkg, "-i", debPath]);
   return { root, status: r.status, stderr: r.stderr, dpkg };
-}
-
-async function refusal(promise: Promise<unknown>): Promise<{ code: string; message: string; hint?: string }> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof UserError) return { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
-    throw e;
-  }
-  throw new Error("expected a UserError, but the promise resolved");
 }
 
 describe("buildKeyringDeb", () => {

@@ -11,6 +11,7 @@ import {
   gpgTool,
   gpgv,
   lockedKey,
+  refusal,
   tempDir,
   validSignatures,
   writeFiles,
@@ -30,17 +31,6 @@ function home(secretKeys: readonly string[]): string {
   const h = gpgHome(secretKeys);
   onTestFinished(h.cleanup);
   return h.path;
-}
-
-/** The UserError a promise rejects with, as plain data to compare. */
-async function refusal(promise: Promise<unknown>): Promise<{ code: string; message: string; hint?: string }> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof UserError) return { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
-    throw e;
-  }
-  throw new Error("expected a UserError, but the promise resolved");
 }
 
 function refusalOf(run: () => void): { code: string; message: string } {
