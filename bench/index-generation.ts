@@ -59,7 +59,8 @@ const wranglerBin = join(root, "node_modules", "wrangler", "bin", "wrangler.js")
 const runDir = join(import.meta.dirname, ".work", `index-generation-${PACKAGES}`);
 const persistDir = join(runDir, "state");
 const bundleDir = join(runDir, "bundle");
-const logFile = join(runDir, "wrangler.log");
+/** Outside runDir, so that it outlives a failed run; rewritten by each run. */
+const logFile = join(import.meta.dirname, ".work", `index-generation-${PACKAGES}.log`);
 const token = randomBytes(24).toString("hex");
 const startedAt = performance.now();
 
@@ -132,7 +133,7 @@ interface Server {
 
 async function startWorker(): Promise<Server> {
   const [port, inspectorPort] = [await freePort(), await freePort()];
-  const log = openSync(logFile, "a");
+  const log = openSync(logFile, "w");
   const child = spawn(
     process.execPath,
     [
@@ -426,7 +427,8 @@ class Api {
     }
     const res = await fetch(`${this.base}${path}`, init);
     const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 2000)}`);
+    if (!res.ok)
+      throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 2000)} (the Worker's log: ${logFile})`);
     return JSON.parse(text) as T;
   }
 
@@ -438,7 +440,9 @@ class Api {
     });
     const text = await res.text();
     if (res.status !== 201 && res.status !== 200) {
-      throw new Error(`PUT ${deb.name} (${deb.sha256}): ${res.status} ${text.slice(0, 2000)}`);
+      throw new Error(
+        `PUT ${deb.name} (${deb.sha256}): ${res.status} ${text.slice(0, 2000)} (the Worker's log: ${logFile})`,
+      );
     }
   }
 
