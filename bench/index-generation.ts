@@ -349,7 +349,7 @@ async function measured<T>(
   procs: Workerd[],
   inspector: Inspector,
   call: () => Promise<T>,
-): Promise<{ value: T; seconds: number; usage: ProcessUsage[]; isolate: IsolateUsage }> {
+): Promise<{ value: T | Error; seconds: number; usage: ProcessUsage[]; isolate: IsolateUsage }> {
   await sleep(1000); // let the upload's tail settle, so the baseline is an idle process
   const usage = procs.map((p) => {
     const hwmReset = resetPeak(p.pid);
@@ -385,7 +385,8 @@ async function measured<T>(
   const timer = setInterval(sample, SAMPLE_MS);
   const start = performance.now();
   try {
-    const value = await call();
+    // A failed call is reported with what it cost, not thrown: how long until it failed matters too.
+    const value = await call().catch((cause: unknown) => (cause instanceof Error ? cause : new Error(String(cause))));
     const seconds = (performance.now() - start) / 1000;
     clearInterval(timer);
     sample();
@@ -496,7 +497,7 @@ interface Step {
   label: string;
   members: number;
   seconds: number;
-  result: GenerateResult;
+  result: GenerateResult | Error;
   usage: ProcessUsage[];
   isolate: IsolateUsage;
   expected: { regenerated: string[]; reused: string[] };
@@ -648,6 +649,11 @@ function report(
   console.log("| step | packages | generate s | regenerated | reused | main Packages MiB | main Packages.gz MiB |");
   console.log("|---|---|---|---|---|---|---|");
   for (const s of steps) {
+    if (s.result instanceof Error) {
+      console.log(`| ${s.label} | ${s.members} | ${s.seconds.toFixed(2)} | FAILED (below) | | | |`);
+      wrong.push(`${s.label}: ${s.result.message}`);
+      continue;
+    }
     const sizes = releaseSizes(releaseTextOf(s.result.document));
     console.log(
       `| ${s.label} | ${s.members} | ${s.seconds.toFixed(2)} | ${list(s.result.regenerated)} | ${list(s.result.reused)} | ` +

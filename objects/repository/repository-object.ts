@@ -481,23 +481,35 @@ export class RepositoryObject extends DurableObject<Env> {
       if (open === null) {
         return err("no_open_release", "there is no open release to publish; add packages or create a release first");
       }
-      if (this.#q.dist(open.id, dist) === null) {
+      const current = this.#q.dist(open.id, dist);
+      if (current === null) {
         return err("dist_not_found", `dist ${dist} has no packages in release ${open.id}`);
+      }
+      const document = (text: string, at: number): UnsignedIndexDocument => ({
+        format: INDEX_DOCUMENT_FORMAT,
+        repository: s.value.id,
+        dist,
+        release: open.id,
+        generation: open.generation,
+        generated_at: new Date(at).toISOString(),
+        release_text: text,
+      });
+      // One generation, one document: publishers racing on the same generation all get the same
+      // Release text (and Date), so whichever signature arrives first is valid for all of them.
+      if (
+        current.generatedGeneration === open.generation &&
+        current.releaseText !== null &&
+        current.generatedAt !== null
+      ) {
+        const reused = this.#q.scopes(open.id, dist).map((x) => `${x.component}/binary-${x.architecture}`);
+        return ok({ document: document(current.releaseText, current.generatedAt), regenerated: [], reused });
       }
       const { regenerated, reused } = await this.#regenerate(s.value, open.id, dist);
       const generatedAt = Date.now();
       const text = this.#releaseText(s.value, open.id, dist, generatedAt);
       this.#q.setGenerated(open.id, dist, text, open.generation, generatedAt);
       return ok({
-        document: {
-          format: INDEX_DOCUMENT_FORMAT,
-          repository: s.value.id,
-          dist,
-          release: open.id,
-          generation: open.generation,
-          generated_at: new Date(generatedAt).toISOString(),
-          release_text: text,
-        },
+        document: document(text, generatedAt),
         regenerated,
         reused,
       });

@@ -221,6 +221,24 @@ describe("publishing through the HTTP API", () => {
 });
 
 describe("generate", () => {
+  it("answers every caller of one generation with the same document, so racing publishers agree", async ({
+    expect,
+  }) => {
+    const repo = uniqueRepo("same");
+    await createRepo(repo);
+    await push(repo, "stable", "main", [makeDeb("hello", "1.0", "amd64")]);
+    const first = await generate(repo, "stable");
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const second = await generate(repo, "stable");
+    expect(second.text).toBe(first.text);
+    expect(second.regenerated).toEqual([]);
+    expect(second.reused).toEqual(["main/binary-amd64"]);
+    await push(repo, "stable", "main", [makeDeb("hello", "1.1", "amd64")]);
+    const third = await generate(repo, "stable");
+    expect(third.document.generation).toBe(first.document.generation + 1);
+    expect(third.regenerated).toEqual(["main/binary-amd64"]);
+  });
+
   it("regenerates only the indexes a change touched", async ({ expect }) => {
     const repo = uniqueRepo("incremental");
     await createRepo(repo);
