@@ -2,21 +2,32 @@
  * The one seam where the Worker asks "may this principal do this to this repository"
  * (DESIGN.md §6). Every route calls `authorize` and nothing else decides access.
  *
- * Until the sidecar lands, the only credential is the operator token (`ARMOR_ADMIN_TOKEN`, a
- * Worker secret), which may do everything; public repositories are readable by anyone. The
- * sidecar issue replaces the body of `decide` with a call to `/v1/authorize`.
+ * - Public repositories are readable without credentials.
+ * - With a sidecar configured (`SIDECAR_URL`, `SIDECAR_SECRET`), a token is checked by
+ *   `POST /v1/authorize`; answers are cached in the edge cache for `AUTH_CACHE_SECONDS` (default
+ *   30), keyed by a hash of the token, never the token itself.
+ * - The operator token (`ARMOR_ADMIN_TOKEN`), when set, may do everything: it is the only credential
+ *   of a deployment without a sidecar, and the break-glass credential of one with it.
+ * - When the sidecar cannot be reached, everything that needs it fails closed with 503, except a
+ *   read whose answer is still cached.
  */
+import type { Context } from "hono";
 import { apiError } from "../schema/errors.ts";
+import { type Action, AuthorizeResponseSchema, REQUIRED_ROLE } from "../schema/sidecar.ts";
 import { ApiFailure } from "./errors.ts";
 import type { RepositoryRow } from "./repositories.ts";
+import { sidecarConfig, sidecarFetch } from "./sidecar.ts";
 
-/** What a request wants to do. Roles map onto these: viewer → read; uploader → write; admin → admin. */
-export type Action = "read" | "write" | "admin";
+export type { Action };
 
 export interface Principal {
-  kind: "anonymous" | "operator";
+  kind: "anonymous" | "operator" | "token";
   name: string;
 }
+
+type Ctx = { env: Env; req: { raw: Request; url: string }; executionCtx: Context["executionCtx"] };
+
+const CHALLENGE = { "www-authenticate": 'Basic realm="armor", charset="UTF-8"' };
 
 /** The token a request carries: `Authorization: Bearer <token>`, or HTTP Basic with the token as password (apt's auth.conf). */
 export function credentialOf(request: Request): string | null {
@@ -37,15 +48,12 @@ export function credentialOf(request: Request): string | null {
 }
 
 /**
- * Decide, or throw the `unauthorized` / `forbidden` failure the client should see. Apt reads of
- * private repositories get a Basic challenge so apt knows to send its auth.conf credentials.
+ * Decide, or throw the failure the client should see: 401 with a Basic challenge (so apt sends
+ * its auth.conf credentials), 403 naming the missing role, or 503 when the sidecar is down.
  */
-export async function authorize(
-  c: { env: Env; req: { raw: Request } },
-  repository: RepositoryRow | null,
-  action: Action,
-): Promise<Principal> {
+export async function authorize(c: Ctx, repository: RepositoryRow | null, action: Action): Promise<Principal> {
   const token = credentialOf(c.req.raw);
+  if (token !== null) refuseCleartext(c.req.url);
   if (token !== null && (await isOperatorToken(c.env, token))) return { kind: "operator", name: "operator" };
   if (action === "read" && repository?.visibility === "public") return { kind: "anonymous", name: "anonymous" };
   if (token === null) {
@@ -54,12 +62,97 @@ export async function authorize(
         "unauthorized",
         "this needs credentials: send an API token (Authorization: Bearer, or Basic with the token as password)",
       ),
-      {
-        "www-authenticate": 'Basic realm="armor", charset="UTF-8"',
-      },
+      CHALLENGE,
     );
   }
-  throw new ApiFailure(apiError("forbidden", "this token may not do that here"));
+  const config = sidecarConfig(c.env);
+  if (config === null) throw new ApiFailure(apiError("forbidden", "this token may not do that here"));
+  const answer = await ask(c, config, token, repository?.id ?? null, action);
+  if (answer.allowed && answer.principal !== null) return { kind: "token", name: answer.principal.account };
+  const where = repository === null ? "this platform" : repository.id;
+  if (answer.principal === null) {
+    const why =
+      answer.reason === "revoked" ? "was revoked" : answer.reason === "expired" ? "has expired" : "is not valid";
+    throw new ApiFailure(
+      apiError("unauthorized", `this token ${why}; create a new one with armor token create`),
+      CHALLENGE,
+    );
+  }
+  const has = answer.role === null ? "no role" : `the ${answer.role} role`;
+  throw new ApiFailure(
+    apiError(
+      "forbidden",
+      `this needs the ${REQUIRED_ROLE[action]} role on ${where}; ${answer.principal.account} has ${has}`,
+      {
+        required_role: REQUIRED_ROLE[action],
+        role: answer.role,
+      },
+    ),
+  );
+}
+
+/** The token, sent as the caller's own credential on requests the Worker proxies to the sidecar. */
+export function bearerOf(c: { req: { raw: Request } }): string | undefined {
+  return credentialOf(c.req.raw) ?? undefined;
+}
+
+/** Credentials in cleartext travel only over loopback (local development). */
+function refuseCleartext(requestUrl: string): void {
+  const url = new URL(requestUrl);
+  if (url.protocol === "https:") return;
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  if (host === "localhost" || host === "::1" || host.startsWith("127.")) return;
+  throw new ApiFailure(
+    apiError(
+      "forbidden",
+      "credentials are only accepted over HTTPS; use https:// (plain HTTP is allowed on loopback only)",
+    ),
+  );
+}
+
+async function ask(
+  c: Ctx,
+  config: { url: string; secret: string },
+  token: string,
+  repository: string | null,
+  action: Action,
+) {
+  const cache = caches.default;
+  const tokenHash = await sha256Hex(token);
+  const key = `https://authz.armor.internal/${tokenHash}/${repository ?? "-"}/${action}`;
+  const hit = await cache.match(key);
+  if (hit) return AuthorizeResponseSchema.parse(await hit.json());
+  let res: Response;
+  try {
+    res = await sidecarFetch(config, "POST", "/v1/authorize", JSON.stringify({ token, repository, action }));
+  } catch (cause) {
+    console.error("the sidecar is unreachable", cause);
+    throw new ApiFailure(apiError("unavailable", "access control is unavailable right now; try again shortly"), {
+      "retry-after": "5",
+    });
+  }
+  if (!res.ok) {
+    console.error("the sidecar refused an authorize call", res.status, await res.text());
+    throw new ApiFailure(apiError("unavailable", "access control is unavailable right now; try again shortly"), {
+      "retry-after": "5",
+    });
+  }
+  const answer = AuthorizeResponseSchema.parse(await res.json());
+  const ttl = cacheSeconds(c.env);
+  if (ttl > 0) {
+    c.executionCtx.waitUntil(cache.put(key, Response.json(answer, { headers: { "cache-control": `max-age=${ttl}` } })));
+  }
+  return answer;
+}
+
+function cacheSeconds(env: Env): number {
+  const n = Number(env.AUTH_CACHE_SECONDS ?? "30");
+  return Number.isFinite(n) && n >= 0 ? n : 30;
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 async function isOperatorToken(env: Env, token: string): Promise<boolean> {

@@ -10,6 +10,7 @@ import { RepositoryIdSchema } from "../schema/index-document.ts";
 import type { ApiEnv } from "./context.ts";
 import { ApiFailure, errorResponse, fail, parseWith } from "./errors.ts";
 import { repositoryById, repositoryForHost } from "./repositories.ts";
+import { accountRoutes } from "./routes/accounts.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { aptSegments, serveApt } from "./routes/apt.ts";
 import { packageRoutes } from "./routes/packages.ts";
@@ -40,6 +41,7 @@ async function loadRepository(c: Context<ApiEnv>, next: Next) {
   c.set("repository", repo);
   await next();
 }
+api.route("/", accountRoutes);
 api.route("/repositories/:owner/:name", packageRoutes);
 api.route("/repositories/:owner/:name", releaseRoutes);
 app.route("/api/v1", api);

@@ -182,8 +182,12 @@ describe("publishing through the HTTP API", () => {
       error: { code: "unknown_host", message: "apt.nobody.example is not a repository served by Armor" },
     });
     // The API is not served on repository hostnames.
-    const api = await call(`/api/v1/repositories/${repo}/releases`, { host: "apt.host-test.example" });
+    const api = await call(`/api/v1/repositories/${repo}/releases`, { host: "apt.host-test.example", auth: null });
     expect(api.status).toBe(404);
+    // Credentials in cleartext are refused anywhere but on loopback.
+    const cleartext = await call("/dists/stable/Release", { host: "apt.host-test.example" });
+    expect(cleartext.status).toBe(403);
+    expect(await json(cleartext)).toMatchObject({ error: { code: "forbidden", message: expect.stringContaining("HTTPS") } });
   });
 
   it("answers HEAD, ranges and conditional requests on served files, from the edge cache when hot", async ({

@@ -12,12 +12,13 @@
  *   POST   /repositories/:owner/:name/fsck             every pointer has its blob, with the right hash
  *   POST   /repositories/:owner/:name/gc               delete what no release within retention needs
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { CreateRepositorySchema, GcSchema, HostnameSchema } from "../../schema/api.ts";
 import { RepositoryIdSchema } from "../../schema/index-document.ts";
-import { authorize } from "../access.ts";
+import { authorize, bearerOf, type Principal } from "../access.ts";
 import { fail, jsonBody, parseWith, unwrap } from "../errors.ts";
 import { forgetHostname, forgetRepository, type RepositoryRow, repositoryById } from "../repositories.ts";
+import { sidecarConfig, sidecarFetch } from "../sidecar.ts";
 import { repositoryStub } from "../stub.ts";
 
 type AdminEnv = { Bindings: Env; Variables: { repository: RepositoryRow } };
@@ -25,7 +26,7 @@ type AdminEnv = { Bindings: Env; Variables: { repository: RepositoryRow } };
 export const adminRoutes = new Hono<AdminEnv>();
 
 adminRoutes.post("/repositories", async (c) => {
-  await authorize(c, null, "admin");
+  const principal = await authorize(c, null, "admin");
   const input = await jsonBody(c, CreateRepositorySchema);
   if ((await c.env.DB.prepare("SELECT 1 FROM repositories WHERE id = ?").bind(input.id).first()) !== null) {
     return fail("repository_exists", `repository ${input.id} already exists`);
@@ -35,6 +36,9 @@ adminRoutes.post("/repositories", async (c) => {
       return fail("hostname_taken", `hostname ${host} already serves another repository`);
     }
   }
+  // The account layer learns of the repository first (its creator becomes its admin), so a failure
+  // there leaves nothing behind.
+  await registerWithSidecar(c, "POST", "/v1/repositories", JSON.stringify({ id: input.id }), principal);
   const platform = platformBase(c.req.url, input.id);
   const baseUrl = input.hostnames[0] === undefined ? platform : `https://${input.hostnames[0]}`;
   const now = new Date().toISOString();
@@ -49,6 +53,7 @@ adminRoutes.post("/repositories", async (c) => {
     ]);
   } catch (cause) {
     console.error("creating a repository row failed", cause);
+    await registerWithSidecar(c, "DELETE", `/v1/repositories/${input.id}`, "", principal).catch(() => undefined);
     return fail("repository_exists", `repository ${input.id} or one of its hostnames already exists`);
   }
   try {
@@ -99,7 +104,8 @@ adminRoutes.delete("/repositories/:owner/:name", async (c) => {
   const id = parseWith(RepositoryIdSchema, `${c.req.param("owner")}/${c.req.param("name")}`, "repository");
   const repo = await repositoryById(c.env.DB, id);
   if (repo === null) return fail("repository_not_found", `no repository ${id}`);
-  await authorize(c, repo, "admin");
+  const principal = await authorize(c, repo, "admin");
+  await registerWithSidecar(c, "DELETE", `/v1/repositories/${id}`, "", principal);
   await c.env.DB.batch([
     c.env.DB.prepare("DELETE FROM hostnames WHERE repository_id = ?").bind(id),
     c.env.DB.prepare("DELETE FROM repositories WHERE id = ?").bind(id),
@@ -175,6 +181,34 @@ adminRoutes.post("/repositories/:owner/:name/gc", async (c) => {
   const input = await jsonBody(c, GcSchema);
   return c.json(unwrap(await repositoryStub(c.env, c.get("repository").id).gc({ graceSeconds: input.grace_seconds })));
 });
+
+/**
+ * Tell the sidecar (when there is one) about a repository created or deleted, as the caller: its
+ * token makes the creator the repository's admin. The operator token is not an account, so its
+ * requests go without one. Failing to reach the sidecar fails the request (closed).
+ */
+async function registerWithSidecar(
+  c: Context<AdminEnv>,
+  method: string,
+  path: string,
+  body: string,
+  principal: Principal,
+): Promise<void> {
+  const config = sidecarConfig(c.env);
+  if (config === null) return;
+  let res: Response;
+  try {
+    res = await sidecarFetch(config, method, path, body, principal.kind === "token" ? bearerOf(c) : undefined);
+  } catch (cause) {
+    console.error("the sidecar is unreachable", cause);
+    return fail("unavailable", "access control is unavailable right now; try again shortly");
+  }
+  if (!res.ok && !(method === "DELETE" && res.status === 404)) {
+    console.error("the sidecar refused a repository change", res.status, await res.text());
+    return fail("unavailable", "the account layer refused to record this repository; try again shortly");
+  }
+  await res.body?.cancel();
+}
 
 /** The repository's root on the platform host, as the request reached it. */
 function platformBase(requestUrl: string, id: string): string {

@@ -1,0 +1,64 @@
+/**
+ * Accounts, tokens and grants live in the sidecar; the Worker is the CLI's one endpoint, so it
+ * passes these requests through, signed with the shared secret and carrying the caller's own token
+ * (which the sidecar authenticates itself):
+ *
+ *   GET|POST /api/v1/tokens, DELETE /api/v1/tokens/:id        → /v1/tokens
+ *   GET|POST /api/v1/accounts                                 → /v1/accounts
+ *   GET|POST|DELETE /api/v1/repositories/:owner/:name/access  → /v1/grants (repository filled in)
+ */
+import { type Context, Hono } from "hono";
+import { apiError } from "../../schema/errors.ts";
+import { RepositoryIdSchema } from "../../schema/index-document.ts";
+import { bearerOf } from "../access.ts";
+import { ApiFailure, fail, parseWith } from "../errors.ts";
+import { sidecarConfig, sidecarFetch } from "../sidecar.ts";
+
+export const accountRoutes = new Hono<{ Bindings: Env }>();
+
+accountRoutes.on(["GET", "POST"], "/tokens", (c) => forward(c, "/v1/tokens"));
+accountRoutes.delete("/tokens/:id", (c) => forward(c, `/v1/tokens/${encodeURIComponent(c.req.param("id"))}`));
+accountRoutes.on(["GET", "POST"], "/accounts", (c) => forward(c, "/v1/accounts"));
+
+accountRoutes.on(["GET", "POST", "DELETE"], "/repositories/:owner/:name/access", async (c) => {
+  const repository = parseWith(RepositoryIdSchema, `${c.req.param("owner")}/${c.req.param("name")}`, "repository");
+  if (c.req.method === "GET") return forward(c, `/v1/grants?repository=${encodeURIComponent(repository)}`, "");
+  let body: unknown;
+  try {
+    body = JSON.parse((await c.req.text()) || "{}");
+  } catch {
+    return fail("invalid_request", "the request body must be JSON");
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    return fail("invalid_request", "the request body must be a JSON object");
+  return forward(c, "/v1/grants", JSON.stringify({ ...body, repository }));
+});
+
+async function forward(c: Context<{ Bindings: Env }>, path: string, body?: string): Promise<Response> {
+  const config = sidecarConfig(c.env);
+  if (config === null) {
+    return fail(
+      "unavailable",
+      "accounts are not enabled on this deployment (no SIDECAR_URL); the operator token is the only credential",
+    );
+  }
+  const bearer = bearerOf(c);
+  if (bearer === undefined) {
+    throw new ApiFailure(apiError("unauthorized", "this needs your API token (Authorization: Bearer)"));
+  }
+  const query = c.req.method === "GET" && !path.includes("?") ? new URL(c.req.url).search : "";
+  const text = body ?? (c.req.method === "GET" ? "" : await c.req.text());
+  let res: Response;
+  try {
+    res = await sidecarFetch(config, c.req.method, `${path}${query}`, text, bearer);
+  } catch (cause) {
+    console.error("the sidecar is unreachable", cause);
+    return fail("unavailable", "accounts are unavailable right now; try again shortly");
+  }
+  // The sidecar answers in the same envelope; pass status and body through.
+  const headers = new Headers({
+    "content-type": res.headers.get("content-type") ?? "application/json",
+    vary: "Authorization",
+  });
+  return new Response(res.body, { status: res.status, headers });
+}
