@@ -3,6 +3,8 @@
  * into its message and exit code (cli/errors.ts).
  */
 import { Command, CommanderError } from "commander";
+import * as access from "./commands/access.ts";
+import * as account from "./commands/account.ts";
 import * as indexGenerate from "./commands/index-generate.ts";
 import * as indexSign from "./commands/index-sign.ts";
 import * as indexUpload from "./commands/index-upload.ts";
@@ -15,6 +17,7 @@ import * as pkgsRemove from "./commands/pkgs-remove.ts";
 import * as publish from "./commands/publish.ts";
 import * as release from "./commands/release.ts";
 import * as repo from "./commands/repo.ts";
+import * as token from "./commands/token.ts";
 import { EXIT } from "./errors.ts";
 import { type Io, Output } from "./output.ts";
 
@@ -53,6 +56,9 @@ export function buildProgram(io: Io): Command {
   key.register(program, io);
   keyringBuild.register(program, io);
   login.register(program, io);
+  token.register(program, io);
+  access.register(program, io);
+  account.register(program, io);
 
   for (const command of allCommands(program)) command.exitOverride().configureOutput(program.configureOutput());
   return program;
