@@ -1,9 +1,14 @@
 /**
  * The real local stack for Node tests (CLI, sidecar, end to end): the Worker with local D1, R2 and
  * Durable Objects under wrangler's test harness, listening on a real port so separate processes
- * (the armor CLI, apt) can reach it. Never a mock of our own API.
+ * (the armor CLI, apt) can reach it, and, when asked, the accounts sidecar as a real process.
+ * Never a mock of our own API.
  */
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createTestHarness } from "wrangler";
 
 export interface LocalStack {
@@ -14,13 +19,84 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
-export async function startLocalStack(): Promise<LocalStack> {
+export interface StackOptions {
+  sidecar?: { url: string; secret: string };
+  authCacheSeconds?: number;
+}
+
+export async function startLocalStack(options: StackOptions = {}): Promise<LocalStack> {
   const token = `test-${randomBytes(16).toString("hex")}`;
   const server = createTestHarness({
-    workers: [{ configPath: new URL("../../wrangler.toml", import.meta.url), secrets: { ARMOR_ADMIN_TOKEN: token } }],
+    workers: [
+      {
+        configPath: new URL("../../wrangler.toml", import.meta.url),
+        vars: {
+          SIDECAR_URL: options.sidecar?.url ?? "",
+          AUTH_CACHE_SECONDS: String(options.authCacheSeconds ?? 30),
+        },
+        secrets: { ARMOR_ADMIN_TOKEN: token, SIDECAR_SECRET: options.sidecar?.secret ?? "" },
+      },
+    ],
   });
   const { url } = await server.listen();
   await server.getWorker().applyD1Migrations("DB");
   const endpoint = `http://127.0.0.1:${url.port}`;
   return { endpoint, token, close: () => server.close() };
+}
+
+export interface SidecarProcess {
+  url: string;
+  secret: string;
+  /** The first admin token (ARMOR_BOOTSTRAP_TOKEN). */
+  adminToken: string;
+  stop(): Promise<void>;
+}
+
+/** Start `node sidecar/main.ts` on a free port, on PGlite in a temp dir unless `databaseUrl` is given. */
+export async function startSidecar(options: { databaseUrl?: string } = {}): Promise<SidecarProcess> {
+  const secret = randomBytes(32).toString("hex");
+  const adminToken = `armor_testboot_${randomBytes(32).toString("base64url")}`;
+  const dataDir = mkdtempSync(join(tmpdir(), "armor-sidecar-"));
+  const child: ChildProcess = spawn(process.execPath, [new URL("../../sidecar/main.ts", import.meta.url).pathname], {
+    env: {
+      PATH: process.env.PATH,
+      PORT: "0",
+      ARMOR_DATA_DIR: dataDir,
+      ARMOR_SIDECAR_SECRET: secret,
+      ARMOR_BOOTSTRAP_TOKEN: adminToken,
+      ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the sidecar did not start:\n${output}`)), 30_000);
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      const m = /armor sidecar listening on (http:\/\/\S+)/.exec(output);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the sidecar exited with ${code}:\n${output}`));
+    });
+  });
+  return {
+    url,
+    secret,
+    adminToken,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill("SIGTERM");
+        await exited;
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
