@@ -67,6 +67,12 @@ export const ListPackagesQuerySchema = z.object({
 export const CreateReleaseSchema = z.object({
   /** "active" (default), "empty", or the id of the release to start from. */
   from: z.union([z.literal("active"), z.literal("empty"), ReleaseIdSchema]).default("active"),
+  /**
+   * Every dist must be signed again before the release activates (new Release files with a new
+   * Date). This is how a rollback reaches apt clients: apt ignores a Release dated before the one
+   * it already has, so re-activating an old release only helps clients that never saw the newer one.
+   */
+  resign: z.boolean().default(false),
 });
 
 export const AddKeySchema = z.object({

@@ -36,7 +36,10 @@ export function register(program: Command, io: Io): void {
       const grant = await ctx.client.json<Grant>(ctx.client.repo(ctx.repository, "/access"), {
         json: { ...principal(options), role },
       });
-      ctx.out.result(grant, () => `granted ${grant.role} on ${ctx.repository} to ${options.account ?? `token ${options.tokenId}`}`);
+      ctx.out.result(
+        grant,
+        () => `granted ${grant.role} on ${ctx.repository} to ${options.account ?? `token ${options.tokenId}`}`,
+      );
     });
 
   access
@@ -46,8 +49,14 @@ export function register(program: Command, io: Io): void {
     .option("--token-id <id>", "or one token")
     .action(async (options: { account?: string; tokenId?: string }, command: Command) => {
       const ctx = new CommandContext(command, io);
-      await ctx.client.request(ctx.client.repo(ctx.repository, "/access"), { method: "DELETE", json: principal(options) });
-      ctx.out.result({ revoked: true }, () => `revoked access to ${ctx.repository} for ${options.account ?? `token ${options.tokenId}`}`);
+      await ctx.client.request(ctx.client.repo(ctx.repository, "/access"), {
+        method: "DELETE",
+        json: principal(options),
+      });
+      ctx.out.result(
+        { revoked: true },
+        () => `revoked access to ${ctx.repository} for ${options.account ?? `token ${options.tokenId}`}`,
+      );
     });
 
   access

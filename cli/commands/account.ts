@@ -19,8 +19,13 @@ export function register(program: Command, io: Io): void {
     .option("--platform-admin", "may administer every repository")
     .action(async (name: string, options: { platformAdmin?: boolean }, command: Command) => {
       const ctx = new CommandContext(command, io);
-      const created = await ctx.client.json<Account>("/api/v1/accounts", { json: { name, platform_admin: options.platformAdmin === true } });
-      ctx.out.result(created, () => `created account ${created.name}${created.platform_admin ? " (platform admin)" : ""}`);
+      const created = await ctx.client.json<Account>("/api/v1/accounts", {
+        json: { name, platform_admin: options.platformAdmin === true },
+      });
+      ctx.out.result(
+        created,
+        () => `created account ${created.name}${created.platform_admin ? " (platform admin)" : ""}`,
+      );
     });
 
   account

@@ -3,7 +3,9 @@ import { ReleaseIdSchema } from "../../schema/index-document.ts";
 import { CommandContext } from "../context.ts";
 import type { Io } from "../output.ts";
 import { table } from "../output.ts";
+import { publishDists } from "../publishing.ts";
 import { parseOption } from "./parse.ts";
+import { addSigningFlags, type SigningFlags, signOptions } from "./signing-options.ts";
 
 interface ReleaseSummary {
   id: string;
@@ -131,5 +133,40 @@ export function register(program: Command, io: Io): void {
         { method: "POST" },
       );
       ctx.out.result(done, () => `release ${done.release} is active${done.previous ? ` (was ${done.previous})` : ""}`);
+    });
+
+  registerRollback(release, io);
+}
+
+/** `armor release rollback`: the rollback apt clients actually follow. */
+export function registerRollback(release: Command, io: Io): void {
+  addSigningFlags(
+    release
+      .command("rollback")
+      .description(
+        "serve an older release's packages again, newly signed: apt ignores a Release dated before the one it has, so a plain `release activate` only reaches clients that never saw the newer one",
+      )
+      .argument("<release>", "the release whose contents to restore"),
+  )
+    .addHelpText("after", "\nExample:\n  armor release rollback --repository acme/tools r2 --key-file key.asc")
+    .action(async (id: string, flags: SigningFlags, command: Command) => {
+      const ctx = new CommandContext(command, io);
+      const rid = parseOption(ReleaseIdSchema, id, "release");
+      const repository = ctx.repository;
+      const created = await ctx.client.json<ReleaseSummary>(ctx.client.repo(repository, "/releases"), {
+        json: { from: rid, resign: true },
+      });
+      const shown = await ctx.client.json<{ dists: { dist: string }[] }>(
+        ctx.client.repo(repository, `/releases/${created.id}`),
+      );
+      const dists = shown.dists.map((d) => d.dist);
+      const outcome = await publishDists(ctx, repository, dists, signOptions(ctx, flags), {
+        retries: 8,
+        activate: true,
+      });
+      ctx.out.result(
+        { repository, release: created.id, from: rid, ...outcome },
+        () => `release ${created.id} (the contents of ${rid}, newly signed) is active`,
+      );
     });
 }

@@ -114,7 +114,6 @@ export function register(program: Command, io: Io): void {
         `Components: ${options.component.join(" ")}`,
         `Signed-By: ${keyring}`,
       ].join("\n");
-      const host = new URL(url).host;
       const lines = [
         "# 1. the repository's signing key",
         `curl -fsSL ${url}archive-keyring.gpg | sudo tee ${keyring} > /dev/null`,
@@ -127,7 +126,8 @@ export function register(program: Command, io: Io): void {
           ? [
               "",
               `# 3. credentials (private repository): /etc/apt/auth.conf.d/${name}.conf, mode 0600`,
-              `machine ${host} login token password <YOUR_API_TOKEN>`,
+              // apt_auth.conf(5): with a scheme and path the entry also matches plain http (local stacks).
+              `machine ${url} login token password <YOUR_API_TOKEN>`,
             ]
           : []),
         "",

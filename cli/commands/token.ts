@@ -28,9 +28,14 @@ export function register(program: Command, io: Io): void {
     .action(async (options: { name: string; account?: string; expiresInDays?: string }, command: Command) => {
       const ctx = new CommandContext(command, io);
       const days = options.expiresInDays === undefined ? undefined : Number(options.expiresInDays);
-      if (days !== undefined && (!Number.isInteger(days) || days < 1)) throw new UserError("--expires-in-days must be a whole number of days");
+      if (days !== undefined && (!Number.isInteger(days) || days < 1))
+        throw new UserError("--expires-in-days must be a whole number of days");
       const created = await ctx.client.json<Token & { token: string }>("/api/v1/tokens", {
-        json: { name: options.name, ...(options.account ? { account: options.account } : {}), ...(days ? { expires_in_days: days } : {}) },
+        json: {
+          name: options.name,
+          ...(options.account ? { account: options.account } : {}),
+          ...(days ? { expires_in_days: days } : {}),
+        },
       });
       ctx.out.result(created, () => `${created.token}\n`);
       ctx.out.log(`created token ${created.id} (${created.name}) for ${created.account}; it is shown only this once`);
@@ -47,7 +52,15 @@ export function register(program: Command, io: Io): void {
       ctx.out.result(listed, () =>
         table(
           ["ID", "NAME", "PREFIX", "ACCOUNT", "EXPIRES", "LAST USED", "REVOKED"],
-          listed.tokens.map((t) => [t.id, t.name, t.prefix, t.account, t.expires_at ?? "never", t.last_used_at ?? "-", t.revoked_at ?? "-"]),
+          listed.tokens.map((t) => [
+            t.id,
+            t.name,
+            t.prefix,
+            t.account,
+            t.expires_at ?? "never",
+            t.last_used_at ?? "-",
+            t.revoked_at ?? "-",
+          ]),
         ),
       );
     });

@@ -383,7 +383,7 @@ export class RepositoryObject extends DurableObject<Env> {
   // releases
 
   /** Open a new release, empty or from another release (copy-on-write membership). At most one is open. */
-  async createRelease(input: { from: string }): Promise<Outcome<ReleaseSummary>> {
+  async createRelease(input: { from: string; resign: boolean }): Promise<Outcome<ReleaseSummary>> {
     const s = this.#settings();
     if (!s.ok) return s;
     const open = this.#q.releaseInState("open");
@@ -397,7 +397,14 @@ export class RepositoryObject extends DurableObject<Env> {
       if (parent === null) return err("release_not_found", `no release ${input.from} in this repository`);
     }
     const from = parent;
-    const created = this.ctx.storage.transactionSync(() => this.#createOpen(from));
+    const created = this.ctx.storage.transactionSync(() => {
+      const open = this.#createOpen(from);
+      if (!input.resign) return open;
+      // Same contents, but every dist needs a newly dated, newly signed Release (see CreateReleaseSchema).
+      for (const d of this.#q.dists(open.id)) this.#q.touchDist(open.id, d.dist);
+      this.#q.bumpGeneration(open.id);
+      return this.#q.release(open.id) ?? open;
+    });
     return ok(summarizeRelease(created));
   }
 
@@ -655,7 +662,10 @@ export class RepositoryObject extends DurableObject<Env> {
             : file === "Release.gpg"
               ? d?.releaseGpg
               : undefined;
-      if (signed) return { ...signed, lastModified: d?.signedAt ?? 0, immutable: false };
+      // Last-Modified of a dists file is when its release was activated: a re-activated (rolled
+      // back) release is newer than the one it replaces, so caches revalidating with
+      // If-Modified-Since fetch it instead of answering 304.
+      if (signed) return { ...signed, lastModified: r.activatedAt ?? d?.signedAt ?? 0, immutable: false };
     }
     const byHash = rest.length === 5 && rest[2] === "by-hash" ? rest : null;
     if (byHash) {
@@ -667,7 +677,9 @@ export class RepositoryObject extends DurableObject<Env> {
       return f === null ? null : { sha256: f.sha256, size: f.size, lastModified: f.generatedAt, immutable: true };
     }
     const f = this.#q.indexFile(r.id, dist, file);
-    return f === null ? null : { sha256: f.sha256, size: f.size, lastModified: f.generatedAt, immutable: false };
+    return f === null
+      ? null
+      : { sha256: f.sha256, size: f.size, lastModified: r.activatedAt ?? f.generatedAt, immutable: false };
   }
 
   /** The release that was active at `at` (ms since the epoch), per the activation log. */
