@@ -3,7 +3,7 @@
  * the machine's Debian Packages index, must regenerate inside the 128 MB a Durable Object isolate
  * gets, and adding one package must regenerate only the index it touched.
  *
- *   npm run bench:index [-- --packages 2000 --concurrency 8 --reuse]
+ *   npm run bench:index [-- --packages 2000 --concurrency 8 --reuse --bundle path/to/index.js]
  *
  * The Worker runs under `wrangler dev` (local workerd with miniflare's D1, R2 and Durable Objects),
  * from a bundle built once at the start, so edits to the sources during a long run do not reload
@@ -13,12 +13,19 @@
  *   1. generate `stable` with every index dirty,
  *   2. upload and add one more package to `main`, generate again.
  *
- * Memory: the RSS of each workerd process is sampled every 50 ms during each generate call, and
- * its VmHWM is reset just before the call (/proc/<pid>/clear_refs), so the high-water mark is the
- * exact peak during the call. This is the whole process: the runtime, every isolate, and
- * miniflare's own R2, D1 and SQLite simulators, which live in the same workerd. The 128 MB limit
- * applies to one isolate, so the number to judge is the rise during the call (peak − baseline), an
- * upper bound on what generation holds; the baseline is mostly runtime and simulators.
+ * Memory, measured two ways during each generate call (every 50 ms):
+ *   - the isolate, through wrangler's DevTools proxy (V8's `Runtime.getHeapUsage`: JS heap and
+ *     ArrayBuffer backing stores). This is what the 128 MB limit applies to. Locally the Worker and
+ *     its Durable Object share one isolate, so it over-counts the object, never under-counts it;
+ *     but the isolate answers only between its own tasks, so a short spike can fall between samples.
+ *   - each workerd process's RSS from /proc, with VmHWM reset just before the call
+ *     (/proc/<pid>/clear_refs), so the high-water mark is the exact peak. This is the whole
+ *     process: the runtime, every isolate, and miniflare's R2, D1 and SQLite simulators, which live
+ *     in the same workerd. Its rise during the call (peak − baseline) is an upper bound on what
+ *     generation holds; the baseline is mostly runtime and simulators.
+ *
+ * `--bundle` runs a prebuilt Worker (one `wrangler deploy --dry-run --outdir` file) instead of
+ * building the working tree, to compare a candidate change against the same data.
  *
  * `--reuse` keeps the persistence directory (bench/.work/index-generation-<N>) between runs and
  * skips the upload when the repository already holds the packages; without it the directory is
@@ -26,7 +33,17 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { cpus } from "node:os";
 import { join } from "node:path";
@@ -42,6 +59,7 @@ const { values } = parseArgs({
     packages: { type: "string", default: "60000" },
     concurrency: { type: "string", default: "8" },
     reuse: { type: "boolean", default: false },
+    bundle: { type: "string" },
   },
 });
 const PACKAGES = positiveInt(values.packages, "--packages");
@@ -140,6 +158,9 @@ async function startWorker(): Promise<Server> {
       wranglerBin,
       "dev",
       join(bundleDir, "index.js"),
+      // Named, or wrangler would look for a config upwards from the script's directory.
+      "--config",
+      join(root, "wrangler.toml"),
       "--no-bundle",
       "--persist-to",
       persistDir,
@@ -161,8 +182,7 @@ async function startWorker(): Promise<Server> {
   // 127.0.0.1 is one of the platform hosts in wrangler.toml, and avoids localhost resolving to ::1.
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}); see ${logFile}`);
+  while (Date.now() < deadline && child.exitCode === null) {
     try {
       if ((await fetch(`${base}/healthz`)).ok) return { base, child, port, inspectorPort };
     } catch {
@@ -170,7 +190,9 @@ async function startWorker(): Promise<Server> {
     }
     await sleep(250);
   }
-  throw new Error(`wrangler dev did not answer within 60 s; see ${logFile}`);
+  const why = child.exitCode === null ? "did not answer within 60 s" : `exited (${child.exitCode})`;
+  await stopWorker(child);
+  throw new Error(`wrangler dev ${why}; see ${logFile}`);
 }
 
 /** Stop wrangler and, should any outlive it, the processes it started (by PID, nothing else). */
@@ -531,7 +553,12 @@ async function main(): Promise<void> {
 
   process.stderr.write("bundling the Worker and applying D1 migrations\n");
   rmSync(bundleDir, { recursive: true, force: true });
-  wrangler(["deploy", "--dry-run", "--outdir", bundleDir]);
+  if (values.bundle === undefined) wrangler(["deploy", "--dry-run", "--outdir", bundleDir]);
+  else {
+    // wrangler dev watches the script's directory: give it one that nothing else writes to.
+    mkdirSync(bundleDir, { recursive: true });
+    copyFileSync(values.bundle, join(bundleDir, "index.js"));
+  }
   wrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir]);
 
   process.stderr.write(`reading ${PACKAGES + CONTRIB + 1}+ control files from the machine's Packages index\n`);
@@ -633,6 +660,7 @@ function report(
 
   console.log(
     `Index generation: ${PACKAGES} packages in ${DIST}/main (+${CONTRIB} in contrib), real control data; ` +
+      `${values.bundle === undefined ? "the working tree" : `the Worker bundle ${values.bundle}`}; ` +
       `${cpus()[0]?.model ?? "?"} (${cpus().length} cores), Node ${process.version}, wrangler dev (local workerd)\n`,
   );
   console.log(ctx.uploadLine);

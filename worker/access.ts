@@ -13,7 +13,7 @@
  */
 import type { Context } from "hono";
 import { apiError } from "../schema/errors.ts";
-import { type Action, AuthorizeResponseSchema, REQUIRED_ROLE } from "../schema/sidecar.ts";
+import { type Action, AuthorizeResponseSchema } from "../schema/sidecar.ts";
 import { ApiFailure } from "./errors.ts";
 import type { RepositoryRow } from "./repositories.ts";
 import { sidecarConfig, sidecarFetch } from "./sidecar.ts";
@@ -27,6 +27,7 @@ export interface Principal {
 
 type Ctx = { env: Env; req: { raw: Request; url: string }; executionCtx: Context["executionCtx"] };
 
+const MAX_TOKEN_LENGTH = 512;
 const CHALLENGE = { "www-authenticate": 'Basic realm="armor", charset="UTF-8"' };
 
 /** The token a request carries: `Authorization: Bearer <token>`, or HTTP Basic with the token as password (apt's auth.conf). */
@@ -67,6 +68,9 @@ export async function authorize(c: Ctx, repository: RepositoryRow | null, action
   }
   const config = sidecarConfig(c.env);
   if (config === null) throw new ApiFailure(apiError("forbidden", "this token may not do that here"));
+  // Tokens are short (armor_<prefix>_<secret>); anything longer is not one, and the sidecar would refuse it.
+  if (token.length > MAX_TOKEN_LENGTH)
+    throw new ApiFailure(apiError("unauthorized", "this token is not valid"), CHALLENGE);
   const answer = await ask(c, config, token, repository?.id ?? null, action);
   if (answer.allowed && answer.principal !== null) return { kind: "token", name: answer.principal.account };
   const where = repository === null ? "this platform" : repository.id;
@@ -82,9 +86,9 @@ export async function authorize(c: Ctx, repository: RepositoryRow | null, action
   throw new ApiFailure(
     apiError(
       "forbidden",
-      `this needs the ${REQUIRED_ROLE[action]} role on ${where}; ${answer.principal.account} has ${has}`,
+      `this needs the ${answer.required_role} role on ${where}; ${answer.principal.account} has ${has}`,
       {
-        required_role: REQUIRED_ROLE[action],
+        required_role: answer.required_role,
         role: answer.role,
       },
     ),

@@ -529,14 +529,22 @@ export class Queries {
   }
 
   /** Record a regenerated scope: its files replace the old ones and it is clean again. */
-  saveScope(release: string, dist: string, component: string, architecture: string, files: IndexFileRecord[]): void {
+  saveScope(
+    release: string,
+    dist: string,
+    component: string,
+    architecture: string,
+    files: IndexFileRecord[],
+    stillDirty = false,
+  ): void {
     this.deleteScope(release, dist, component, architecture);
     this.#run(
-      "INSERT INTO indexes (release_id, dist, component, architecture, dirty) VALUES (?, ?, ?, ?, 0)",
+      "INSERT INTO indexes (release_id, dist, component, architecture, dirty) VALUES (?, ?, ?, ?, ?)",
       release,
       dist,
       component,
       architecture,
+      stillDirty ? 1 : 0,
     );
     for (const f of files) {
       this.#run(

@@ -1,8 +1,11 @@
 /**
  * RepositoryObject: one Durable Object per repository (`idFromName("owner/name")`), SQLite storage.
  * Being the single writer of its repository is the lock: package changes are synchronous
- * transactions, and index generation and signature submission run inside `blockConcurrencyWhile`,
- * so no change interleaves with them (DESIGN.md §2–§4).
+ * transactions; generate, submit and activate take turns through one in-object lock. They await
+ * R2 and D1, and uploads may land meanwhile, so each re-checks the release's generation before it
+ * commits what it computed (DESIGN.md §2–§4). (`blockConcurrencyWhile` would also keep uploads
+ * out, but it resets the object after 30 s, and local workerd never finishes an R2 get-then-put
+ * inside it, which the staging move of a large index needs.)
  *
  * Public methods are the RPC surface the Worker calls; each returns plain data or an `ApiError`
  * value. Arguments were validated at the edge (schema/api.ts); the object re-checks what only it
@@ -46,6 +49,8 @@ const INDEX_PAGE_ROWS = 500;
 /** Retry delay for an activation whose D1 pointer write failed. */
 const SYNC_RETRY_MS = 5_000;
 const LIST_LIMIT = 1000;
+/** Attempts at a consistent generate while uploads keep changing the release. */
+const GENERATE_ATTEMPTS = 5;
 
 export interface RepositoryConfig {
   id: string;
@@ -126,6 +131,7 @@ function summarizeMember(m: MemberRecord, size: number): MemberSummary {
 
 export class RepositoryObject extends DurableObject<Env> {
   readonly #q: Queries;
+  #turn: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -481,7 +487,7 @@ export class RepositoryObject extends DurableObject<Env> {
   async generate(
     dist: string,
   ): Promise<Outcome<{ document: UnsignedIndexDocument; regenerated: string[]; reused: string[] }>> {
-    return this.ctx.blockConcurrencyWhile(async () => {
+    return this.#exclusive(async () => {
       const s = this.#settings();
       if (!s.ok) return s;
       const open = this.#q.releaseInState("open");
@@ -511,15 +517,22 @@ export class RepositoryObject extends DurableObject<Env> {
         const reused = this.#q.scopes(open.id, dist).map((x) => `${x.component}/binary-${x.architecture}`);
         return ok({ document: document(current.releaseText, current.generatedAt), regenerated: [], reused });
       }
-      const { regenerated, reused } = await this.#regenerate(s.value, open.id, dist);
-      const generatedAt = Date.now();
-      const text = this.#releaseText(s.value, open.id, dist, generatedAt);
-      this.#q.setGenerated(open.id, dist, text, open.generation, generatedAt);
-      return ok({
-        document: document(text, generatedAt),
-        regenerated,
-        reused,
-      });
+      // Uploads may change the release while indexes stream to R2; then generate again, so the
+      // document always describes one generation exactly.
+      for (let attempt = 1; attempt <= GENERATE_ATTEMPTS; attempt++) {
+        const generation = this.#generationOf(open.id);
+        const { regenerated, reused } = await this.#regenerate(s.value, open.id, dist, generation);
+        if (this.#generationOf(open.id) !== generation) continue;
+        const generatedAt = Date.now();
+        const text = this.#releaseText(s.value, open.id, dist, generatedAt);
+        this.#q.setGenerated(open.id, dist, text, generation, generatedAt);
+        const doc = { ...document(text, generatedAt), generation };
+        return ok({ document: doc, regenerated, reused });
+      }
+      return err(
+        "stale_generation",
+        `release ${open.id} kept changing while its indexes were generated (uploads are still arriving); run armor index generate again`,
+      );
     });
   }
 
@@ -535,7 +548,7 @@ export class RepositoryObject extends DurableObject<Env> {
   ): Promise<
     Outcome<{ release: string; dist: string; fingerprint: string; activated: boolean; unsigned_dists: string[] }>
   > {
-    return this.ctx.blockConcurrencyWhile(async () => {
+    return this.#exclusive(async () => {
       const s = this.#settings();
       if (!s.ok) return s;
       if (doc.repository !== s.value.id) {
@@ -585,6 +598,14 @@ export class RepositoryObject extends DurableObject<Env> {
       if (releaseFile === undefined || inRelease === undefined || releaseGpg === undefined) {
         throw new Error("putBytes returned fewer results than files");
       }
+      // An upload may have landed while the signatures were checked and stored.
+      if (this.#generationOf(release.id) !== doc.generation) {
+        return err(
+          "stale_generation",
+          `release ${release.id} changed while the signatures were being checked; run armor index generate again and sign the new document`,
+          { document_generation: doc.generation, current_generation: this.#generationOf(release.id) },
+        );
+      }
       this.#q.setSigned(
         release.id,
         doc.dist,
@@ -615,7 +636,7 @@ export class RepositoryObject extends DurableObject<Env> {
    * with the object's state; until D1 confirms, the activation is not reported done.
    */
   async activate(id: string): Promise<Outcome<{ release: string; previous: string | null; activated_at: string }>> {
-    return this.ctx.blockConcurrencyWhile(async () => {
+    return this.#exclusive(async () => {
       const s = this.#settings();
       if (!s.ok) return s;
       return this.#activate(s.value, id);
@@ -845,10 +866,30 @@ export class RepositoryObject extends DurableObject<Env> {
       bytes += doomed.reduce((n, o) => n + o.size, 0);
       cursor = page.truncated ? page.cursor : undefined;
     } while (cursor !== undefined);
+    // Staged index files whose move to their address never finished (the object was reset).
+    const staging = await this.env.BLOBS.list({ prefix: `repos/${s.value.id}/staging/` });
+    const stale = staging.objects.filter((o) => o.uploaded.getTime() <= now - grace);
+    if (stale.length > 0) await this.env.BLOBS.delete(stale.map((o) => o.key));
+    blobs += stale.length;
+    bytes += stale.reduce((n, o) => n + o.size, 0);
     return ok({ releases_deleted: expired, packages_deleted: packages, blobs_deleted: blobs, bytes_freed: bytes });
   }
 
   // private helpers
+
+  /** Run `fn` after every earlier exclusive call has finished (generate, submit, activate). */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#turn.then(fn, fn);
+    this.#turn = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  #generationOf(release: string): number {
+    return this.#q.release(release)?.generation ?? -1;
+  }
 
   async #hashBlob(repositoryId: string, sha256: string): Promise<string | null> {
     const object = await this.env.BLOBS.get(blobKey(repositoryId, sha256));
@@ -929,7 +970,12 @@ export class RepositoryObject extends DurableObject<Env> {
       .flatMap((component) => indexArchs.map((architecture) => ({ component, architecture })));
   }
 
-  async #regenerate(s: Settings, release: string, dist: string): Promise<{ regenerated: string[]; reused: string[] }> {
+  async #regenerate(
+    s: Settings,
+    release: string,
+    dist: string,
+    generation: number,
+  ): Promise<{ regenerated: string[]; reused: string[] }> {
     const wanted = this.#wantedScopes(release, dist);
     const existing = this.#q.scopes(release, dist);
     const key = (x: { component: string; architecture: string }) => `${x.component}/binary-${x.architecture}`;
@@ -951,8 +997,16 @@ export class RepositoryObject extends DurableObject<Env> {
         { path: `${dir}/Packages`, ...scope, ...written.plain, generatedAt: at },
         { path: `${dir}/Packages.gz`, ...scope, ...written.gzip, generatedAt: at },
       ];
+      // A change that landed meanwhile may not be in these files: keep the scope dirty then.
       this.ctx.storage.transactionSync(() =>
-        this.#q.saveScope(release, dist, scope.component, scope.architecture, files),
+        this.#q.saveScope(
+          release,
+          dist,
+          scope.component,
+          scope.architecture,
+          files,
+          this.#generationOf(release) !== generation,
+        ),
       );
       regenerated.push(dir);
     }

@@ -4,12 +4,12 @@
  * (the armor CLI, apt) can reach it, and, when asked, the accounts sidecar as a real process.
  * Never a mock of our own API.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestHarness } from "wrangler";
+import { startSidecarProcess } from "./sidecar-process.ts";
 
 export interface LocalStack {
   /** http://127.0.0.1:PORT — a platform host. */
@@ -57,45 +57,18 @@ export async function startSidecar(options: { databaseUrl?: string } = {}): Prom
   const secret = randomBytes(32).toString("hex");
   const adminToken = `armor_testboot_${randomBytes(32).toString("base64url")}`;
   const dataDir = mkdtempSync(join(tmpdir(), "armor-sidecar-"));
-  const child: ChildProcess = spawn(process.execPath, [new URL("../../sidecar/main.ts", import.meta.url).pathname], {
-    env: {
-      PATH: process.env.PATH,
-      PORT: "0",
-      ARMOR_DATA_DIR: dataDir,
-      ARMOR_SIDECAR_SECRET: secret,
-      ARMOR_BOOTSTRAP_TOKEN: adminToken,
-      ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the sidecar did not start:\n${output}`)), 30_000);
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      const m = /armor sidecar listening on (http:\/\/\S+)/.exec(output);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the sidecar exited with ${code}:\n${output}`));
-    });
+  const child = await startSidecarProcess({
+    ARMOR_DATA_DIR: dataDir,
+    ARMOR_SIDECAR_SECRET: secret,
+    ARMOR_BOOTSTRAP_TOKEN: adminToken,
+    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
   });
   return {
-    url,
+    url: child.url,
     secret,
     adminToken,
     stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once("exit", resolve));
-        child.kill("SIGTERM");
-        await exited;
-      }
+      await child.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

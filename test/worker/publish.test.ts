@@ -187,7 +187,9 @@ describe("publishing through the HTTP API", () => {
     // Credentials in cleartext are refused anywhere but on loopback.
     const cleartext = await call("/dists/stable/Release", { host: "apt.host-test.example" });
     expect(cleartext.status).toBe(403);
-    expect(await json(cleartext)).toMatchObject({ error: { code: "forbidden", message: expect.stringContaining("HTTPS") } });
+    expect(await json(cleartext)).toMatchObject({
+      error: { code: "forbidden", message: expect.stringContaining("HTTPS") },
+    });
   });
 
   it("answers HEAD, ranges and conditional requests on served files, from the edge cache when hot", async ({

@@ -55,6 +55,11 @@ async function forward(c: Context<{ Bindings: Env }>, path: string, body?: strin
     console.error("the sidecar is unreachable", cause);
     return fail("unavailable", "accounts are unavailable right now; try again shortly");
   }
+  if (res.status === 401 && (await res.clone().text()).includes('"bad_signature"')) {
+    // Our signature was refused: the Worker and the sidecar disagree on the secret or the clock.
+    console.error("the sidecar refused the Worker's signature: check SIDECAR_SECRET and the clocks");
+    return fail("unavailable", "accounts are unavailable right now (the service is misconfigured); try again later");
+  }
   // The sidecar answers in the same envelope; pass status and body through.
   const headers = new Headers({
     "content-type": res.headers.get("content-type") ?? "application/json",
