@@ -10,14 +10,15 @@ import * as openpgp from "openpgp";
 import { buildDeb } from "../deb/deb-writer.ts";
 
 const root = resolve(import.meta.dirname, "..");
-const dir = join(root, ".armor", "demo");
+const home = process.env.ARMOR_HOME ?? join(root, ".armor");
+const dir = join(home, "demo");
 const endpoint = process.env.ARMOR_ENDPOINT ?? `http://127.0.0.1:${process.env.ARMOR_PORT ?? "8787"}`;
 const repository = process.env.ARMOR_DEMO_REPOSITORY ?? "demo/tools";
 const hostname = "apt.demo.localhost";
 
 function adminToken(): string {
   if (process.env.ARMOR_TOKEN) return process.env.ARMOR_TOKEN;
-  const file = join(root, ".armor", "secrets.json");
+  const file = join(home, "secrets.json");
   if (!existsSync(file))
     throw new Error("no ARMOR_TOKEN and no .armor/secrets.json: start the stack with `npm start` first");
   return (JSON.parse(readFileSync(file, "utf8")) as { adminToken: string }).adminToken;

@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "..");
-const data = join(root, ".armor");
+// ARMOR_HOME moves the state folder (tests run the quickstart in a temporary one).
+const data = process.env.ARMOR_HOME ?? join(root, ".armor");
 const wranglerState = join(data, "wrangler");
 const secretsFile = join(data, "secrets.json");
 const workerPort = Number(process.env.ARMOR_PORT ?? "8787");
