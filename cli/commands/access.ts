@@ -45,6 +45,7 @@ export function register(program: Command, io: Io): void {
   access
     .command("revoke")
     .description("take a grant away")
+    .addHelpText("after", "\nExample:\n  armor access revoke --repository acme/tools --account ci-bot")
     .option("--account <account>", "the account")
     .option("--token-id <id>", "or one token")
     .action(async (options: { account?: string; tokenId?: string }, command: Command) => {
@@ -62,6 +63,7 @@ export function register(program: Command, io: Io): void {
   access
     .command("list")
     .description("list a repository's grants")
+    .addHelpText("after", "\nExample:\n  armor access list --repository acme/tools")
     .action(async (_options: unknown, command: Command) => {
       const ctx = new CommandContext(command, io);
       const listed = await ctx.client.json<{ grants: Grant[] }>(ctx.client.repo(ctx.repository, "/access"));

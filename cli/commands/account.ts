@@ -17,6 +17,10 @@ export function register(program: Command, io: Io): void {
     .description("create an account; then `armor token create --account NAME` gives it a token")
     .argument("<name>", "lowercase letters, digits and -")
     .option("--platform-admin", "may administer every repository")
+    .addHelpText(
+      "after",
+      "\nExample:\n  armor account create ci-bot && armor token create --account ci-bot --name github-actions",
+    )
     .action(async (name: string, options: { platformAdmin?: boolean }, command: Command) => {
       const ctx = new CommandContext(command, io);
       const created = await ctx.client.json<Account>("/api/v1/accounts", {
@@ -31,6 +35,7 @@ export function register(program: Command, io: Io): void {
   account
     .command("list")
     .description("list accounts")
+    .addHelpText("after", "\nExample:\n  armor account list")
     .action(async (_options: unknown, command: Command) => {
       const ctx = new CommandContext(command, io);
       const listed = await ctx.client.json<{ accounts: Account[] }>("/api/v1/accounts");

@@ -43,6 +43,7 @@ export function register(program: Command, io: Io): void {
   key
     .command("list")
     .description("list trusted keys")
+    .addHelpText("after", "\nExample:\n  armor key list --repository acme/tools")
     .action(async (_options: unknown, command: Command) => {
       const ctx = new CommandContext(command, io);
       const listed = await ctx.client.json<{ keys: KeySummary[] }>(ctx.client.repo(ctx.repository, "/keys"));
@@ -58,6 +59,10 @@ export function register(program: Command, io: Io): void {
     .command("remove")
     .description("stop trusting a key")
     .argument("<fingerprint>", "its fingerprint")
+    .addHelpText(
+      "after",
+      "\nExample:\n  armor key remove --repository acme/tools C40921A4DC139A6C66D1D6CEF9FE940191D96B5C",
+    )
     .action(async (fingerprint: string, _options: unknown, command: Command) => {
       const ctx = new CommandContext(command, io);
       const removed = await ctx.client.json<{ removed: string }>(

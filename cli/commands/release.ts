@@ -124,7 +124,10 @@ export function register(program: Command, io: Io): void {
     .command("activate")
     .description("serve a release: an open one whose changed dists are signed, or an older one (rollback)")
     .argument("<release>", "release id")
-    .addHelpText("after", "\nExample (roll back to r2):\n  armor release activate --repository acme/tools r2")
+    .addHelpText(
+      "after",
+      "\nExample:\n  armor release activate --repository acme/tools r2   # apt clients that saw a newer release keep it: see armor release rollback",
+    )
     .action(async (id: string, _options: unknown, command: Command) => {
       const ctx = new CommandContext(command, io);
       const rid = parseOption(ReleaseIdSchema, id, "release");

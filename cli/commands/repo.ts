@@ -50,6 +50,7 @@ export function register(program: Command, io: Io): void {
   repo
     .command("list")
     .description("list repositories (admin)")
+    .addHelpText("after", "\nExample:\n  armor repo list --json")
     .action(async (_options: unknown, command: Command) => {
       const ctx = new CommandContext(command, io);
       const listed = await ctx.client.json<{
@@ -67,6 +68,7 @@ export function register(program: Command, io: Io): void {
     .command("show")
     .description("show a repository")
     .argument("[repository]", "owner/name (default: --repository)")
+    .addHelpText("after", "\nExample:\n  armor repo show acme/tools")
     .action(async (id: string | undefined, _options: unknown, command: Command) => {
       const ctx = new CommandContext(command, io);
       const info = await ctx.client.json<RepositoryInfo>(ctx.client.repo(id ?? ctx.repository));
@@ -86,6 +88,7 @@ export function register(program: Command, io: Io): void {
     .description("delete a repository, its releases and its files (admin; cannot be undone)")
     .argument("<repository>", "owner/name")
     .option("--yes", "confirm")
+    .addHelpText("after", "\nExample:\n  armor repo delete acme/old-tools --yes")
     .action(async (id: string, options: { yes?: boolean }, command: Command) => {
       const ctx = new CommandContext(command, io);
       if (!options.yes)
@@ -101,6 +104,7 @@ export function register(program: Command, io: Io): void {
     .description("print what a user of the repository needs: the key download and the deb822 .sources file")
     .option("--dist <dist>", "the suite users should follow", "stable")
     .option("--component <component...>", "components", ["main"])
+    .addHelpText("after", "\nExample:\n  armor repo setup --repository acme/tools --dist stable > setup.sh")
     .action(async (options: { dist: string; component: string[] }, command: Command) => {
       const ctx = new CommandContext(command, io);
       const info = await ctx.client.json<RepositoryInfo>(ctx.client.repo(ctx.repository));

@@ -45,6 +45,7 @@ export function register(program: Command, io: Io): void {
     .command("list")
     .description("list your tokens (platform admins: --account)")
     .option("--account <account>", "another account's tokens")
+    .addHelpText("after", "\nExample:\n  armor token list --json")
     .action(async (options: { account?: string }, command: Command) => {
       const ctx = new CommandContext(command, io);
       const q = options.account ? `?account=${encodeURIComponent(options.account)}` : "";
@@ -69,6 +70,7 @@ export function register(program: Command, io: Io): void {
     .command("revoke")
     .description("revoke a token at once")
     .argument("<id>", "token id (from armor token list)")
+    .addHelpText("after", "\nExample:\n  armor token revoke 3f2a…")
     .action(async (id: string, _options: unknown, command: Command) => {
       const ctx = new CommandContext(command, io);
       const revoked = await ctx.client.json<Token>(`/api/v1/tokens/${encodeURIComponent(id)}`, { method: "DELETE" });
