@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildDeb } from "../../deb/deb-writer.ts";
+import { finished } from "../helpers/processes.ts";
 
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 
@@ -16,30 +17,19 @@ export interface Ran {
 }
 
 /** `armor ...args` with a clean environment plus `env`; never inherits the developer's config. */
-export function armor(args: string[], env: Record<string, string> = {}, input?: string): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
-      env: {
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        HOME: env.HOME ?? tmpdir(),
-        XDG_CONFIG_HOME: env.XDG_CONFIG_HOME ?? mkdtempSync(join(tmpdir(), "armor-config-")),
-        CI: "true",
-        ...env,
-      },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input ?? "");
+export async function armor(args: string[], env: Record<string, string> = {}, input?: string): Promise<Ran> {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: env.HOME ?? tmpdir(),
+      XDG_CONFIG_HOME: env.XDG_CONFIG_HOME ?? mkdtempSync(join(tmpdir(), "armor-config-")),
+      CI: "true",
+      ...env,
+    },
+    stdio: ["pipe", "pipe", "pipe"],
   });
+  child.stdin.end(input ?? "");
+  return finished(child);
 }
 
 /** Write a small valid package into `dir` and return its path. */

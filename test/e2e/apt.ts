@@ -7,11 +7,13 @@
  * The options are those of apt.conf(5) (`Dir::*`, `Debug::NoLocking`, `APT::Sandbox::User`),
  * sources.list(5) in its deb822 form (`Signed-By:`) and apt_auth.conf(5) (`Dir::Etc::netrcparts`).
  */
+
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
+import { finished } from "../helpers/processes.ts";
 
 /** Commands the end-to-end tests drive, and the Debian package that provides each. */
 const TOOLS: Record<string, string> = {
@@ -139,25 +141,16 @@ export function aptRoot(options: AptRootOptions = {}): AptRoot {
   const config = join(dir, "apt.conf");
   writeFileSync(config, `${conf}\n`);
 
-  const exec = (cmd: string, args: string[], cwd = dir): Promise<AptRun> =>
-    new Promise((resolve, reject) => {
-      // A clean environment: no http_proxy from the developer's shell, messages in English.
-      const child = spawn(cmd, args, {
-        cwd,
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, LC_ALL: "C", APT_CONFIG: config },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => {
-        stdout += d;
-      });
-      child.stderr.on("data", (d) => {
-        stderr += d;
-      });
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, output: `${stdout}${stderr}` }));
+  const exec = async (cmd: string, args: string[], cwd = dir): Promise<AptRun> => {
+    // A clean environment: no http_proxy from the developer's shell, messages in English.
+    const child = spawn(cmd, args, {
+      cwd,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, LC_ALL: "C", APT_CONFIG: config },
+      stdio: ["ignore", "pipe", "pipe"],
     });
+    const { code, stdout, stderr } = await finished(child);
+    return { code, stdout, stderr, output: `${stdout}${stderr}` };
+  };
 
   return {
     dir,

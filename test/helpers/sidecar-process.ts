@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { BOOTSTRAP_LINE } from "../../sidecar/bootstrap.ts";
+import { type Finished, finished } from "./processes.ts";
 
 const MAIN = new URL("../../sidecar/main.ts", import.meta.url).pathname;
 const LISTENING = /^armor sidecar listening on (http:\/\/\S+)$/m;
@@ -65,30 +66,17 @@ export function startSidecarProcess(env: Record<string, string>, timeoutMs = 20_
 }
 
 /** Run the sidecar to completion (for starts that must fail; killed after `timeoutMs`); its exit code and output. */
-export function runSidecarProcess(
-  env: Record<string, string>,
-  timeoutMs = 20_000,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN], {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", PORT: "0", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
+export async function runSidecarProcess(env: Record<string, string>, timeoutMs = 20_000): Promise<Finished> {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  try {
+    return await finished(child);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function stop(child: ChildProcess, exited: Promise<number>): Promise<number> {
