@@ -103,8 +103,14 @@ export function parseWith<S extends z.ZodType>(schema: S, data: unknown, what: s
   return fail("invalid_request", `${where}: ${issue?.message ?? "invalid"}`);
 }
 
+/** JSON bodies (package lists, keys, grants) are small; anything larger is refused before it is read. */
+const JSON_BODY_LIMIT = 2 * 1024 * 1024;
+
 /** Read a JSON request body; a body that is not JSON is an `invalid_request`, not a 500. */
 export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > JSON_BODY_LIMIT)
+    return fail("body_too_large", `a JSON request body is at most ${JSON_BODY_LIMIT} bytes`);
   let data: unknown;
   try {
     const text = await c.req.text();

@@ -100,6 +100,32 @@ describe("bad uploads are refused with a code and leave nothing behind", () => {
     expect(await errorOf(missing)).toMatchObject({ status: 411, code: "length_required" });
   });
 
+  it("refuses a body above the single-request limit before reading it, and pointlessly large JSON", async ({
+    expect,
+  }) => {
+    const repo = uniqueRepo("toolarge");
+    await createRepo(repo);
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new Uint8Array(16));
+        c.close();
+      },
+    });
+    const res = await call(`/api/v1/repositories/${repo}/blobs/${"a".repeat(64)}`, {
+      method: "PUT",
+      body,
+      headers: { "content-length": String(100 * 1024 * 1024 + 1) },
+      duplex: "half",
+    } as RequestInit);
+    const err = await errorOf(res);
+    expect(err).toMatchObject({ status: 413, code: "body_too_large" });
+    expect(err.message).toContain("multipart");
+    const big = JSON.stringify({ dist: "stable", packages: ["x".repeat(3 * 1024 * 1024)] });
+    const json = await call(`/api/v1/repositories/${repo}/packages`, { method: "POST", body: big });
+    expect(await errorOf(json)).toMatchObject({ status: 413, code: "body_too_large" });
+    expect(await storedKeys(repo)).toEqual([]);
+  });
+
   it("refuses a second content for a (name, version, architecture), and accepts the same content again", async ({
     expect,
   }) => {
