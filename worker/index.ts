@@ -32,8 +32,8 @@ app.use("*", async (c, next) => {
 app.get("/healthz", (c) => c.json({ ok: true }));
 
 const api = new Hono<ApiEnv>();
+// Hono's trailing /* also matches the bare /repositories/:owner/:name.
 api.use("/repositories/:owner/:name/*", loadRepository);
-api.use("/repositories/:owner/:name", loadRepository);
 async function loadRepository(c: Context<ApiEnv>, next: Next) {
   const id = parseWith(RepositoryIdSchema, `${c.req.param("owner")}/${c.req.param("name")}`, "repository");
   const repo = await repositoryById(c.env.DB, id);
