@@ -146,6 +146,33 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 2,
+    description: "index chunks: each Packages index as key-ranged runs of stanzas, each its own gzip member",
+    sql: `
+      -- A chunk covers the members of its index whose (name, version, architecture) is at least its
+      -- start key and below the next chunk's start key; the first chunk starts at ('', '', '').
+      -- Packages.gz is the chunks' gzip members concatenated in key order (RFC 1952 §2.2).
+      CREATE TABLE index_chunks (
+        release_id TEXT NOT NULL,
+        dist TEXT NOT NULL,
+        component TEXT NOT NULL,
+        architecture TEXT NOT NULL,
+        start_name TEXT NOT NULL,
+        start_version TEXT NOT NULL,
+        start_architecture TEXT NOT NULL,
+        stanzas INTEGER NOT NULL,
+        plain_size INTEGER NOT NULL,
+        gzip_sha256 TEXT NOT NULL,
+        gzip_size INTEGER NOT NULL,
+        dirty INTEGER NOT NULL,
+        PRIMARY KEY (release_id, dist, component, architecture, start_name, start_version, start_architecture)
+      ) WITHOUT ROWID;
+      CREATE INDEX index_chunks_gzip_sha256 ON index_chunks (gzip_sha256);
+      -- Indexes generated before chunks existed have no chunk rows: rebuild them on the next generate.
+      UPDATE indexes SET dirty = 1;
+    `,
+  },
 ];
 
 /**

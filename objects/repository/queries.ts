@@ -87,6 +87,23 @@ export interface ScopeRecord {
   dirty: boolean;
 }
 
+/** A member's position in its index: Packages files list stanzas in (name, version, architecture) order. */
+export type IndexKey = readonly [name: string, version: string, architecture: string];
+
+/** The key the first chunk of every index starts at: below every real key. */
+export const FIRST_KEY: IndexKey = ["", "", ""];
+
+/** One key range of an index, stored as its own gzip member (migration 2). */
+export interface ChunkRecord {
+  start: IndexKey;
+  stanzas: number;
+  plainSize: number;
+  gzipSha256: string;
+  gzipSize: number;
+  /** Bumped by every change in the chunk's range; 0 when clean. A counter, so that generation can tell a change that landed while it ran. */
+  dirty: number;
+}
+
 export interface KeyRecord {
   fingerprint: string;
   armored: string;
@@ -272,6 +289,14 @@ export class Queries {
       to,
       from,
     );
+    this.#run(
+      `INSERT INTO index_chunks (release_id, dist, component, architecture, start_name, start_version,
+         start_architecture, stanzas, plain_size, gzip_sha256, gzip_size, dirty)
+       SELECT ?, dist, component, architecture, start_name, start_version, start_architecture, stanzas, plain_size,
+         gzip_sha256, gzip_size, dirty FROM index_chunks WHERE release_id = ?`,
+      to,
+      from,
+    );
   }
 
   bumpGeneration(id: string): number {
@@ -376,28 +401,43 @@ export class Queries {
   }
 
   /** One page of a Packages index in key order: the scope's architecture plus `all`. */
+  /**
+   * One page of an index's stanzas in key order: keys above `after` (or at least `from` on the
+   * first page) and below `before` (no upper bound when null).
+   */
   indexPage(
     release: string,
     dist: string,
     component: string,
     architecture: string,
-    after: readonly [string, string, string],
+    range: { after: IndexKey; inclusive: boolean; before: IndexKey | null },
     limit: number,
   ): { member: MemberRecord; pkg: PackageRecord }[] {
+    const [an, av, aa] = range.after;
+    const [bn, bv, ba] = range.before ?? ["", "", ""];
     return this.#all(
       `SELECT m.dist, m.component, m.name, m.version, m.architecture, m.sha256, m.pool_path,
          p.source, p.fields, p.size, p.md5, p.sha1, p.sha512, p.uploaded_at
        FROM members m JOIN packages p ON p.sha256 = m.sha256
        WHERE m.release_id = ? AND m.dist = ? AND m.component = ? AND m.architecture IN (?, 'all')
-         AND (m.name, m.version, m.architecture) > (?, ?, ?)
+         AND ((m.name, m.version, m.architecture) > (?, ?, ?) OR (? AND (m.name, m.version, m.architecture) = (?, ?, ?)))
+         AND (? OR (m.name, m.version, m.architecture) < (?, ?, ?))
        ORDER BY m.name, m.version, m.architecture LIMIT ?`,
       release,
       dist,
       component,
       architecture,
-      after[0],
-      after[1],
-      after[2],
+      an,
+      av,
+      aa,
+      range.inclusive ? 1 : 0,
+      an,
+      av,
+      aa,
+      range.before === null ? 1 : 0,
+      bn,
+      bv,
+      ba,
       limit,
     ).map((r) => ({ member: toMember(r), pkg: toPackage(r) }));
   }
@@ -462,29 +502,49 @@ export class Queries {
     );
   }
 
-  /** Mark the indexes a package of `architecture` appears in; `all` packages are in every architecture's. */
-  markDirty(release: string, dist: string, component: string, architecture: string): void {
-    if (architecture === "all") {
+  /**
+   * Mark the indexes a member appears in, and in each the chunk whose key range holds it; `all`
+   * packages are in every architecture's index of their component.
+   */
+  markDirty(release: string, m: Pick<MemberRecord, "dist" | "component" | "name" | "version" | "architecture">): void {
+    if (m.architecture !== "all") {
+      this.#run(
+        `INSERT INTO indexes (release_id, dist, component, architecture, dirty) VALUES (?, ?, ?, ?, 1)
+         ON CONFLICT (release_id, dist, component, architecture) DO UPDATE SET dirty = 1`,
+        release,
+        m.dist,
+        m.component,
+        m.architecture,
+      );
+    } else {
       this.#run(
         "UPDATE indexes SET dirty = 1 WHERE release_id = ? AND dist = ? AND component = ?",
         release,
-        dist,
-        component,
+        m.dist,
+        m.component,
       );
-      return;
     }
+    // The covering chunk is the one with the greatest start key not above the member's key.
     this.#run(
-      `INSERT INTO indexes (release_id, dist, component, architecture, dirty) VALUES (?, ?, ?, ?, 1)
-       ON CONFLICT (release_id, dist, component, architecture) DO UPDATE SET dirty = 1`,
+      `UPDATE index_chunks AS c SET dirty = dirty + 1
+       WHERE c.release_id = ?1 AND c.dist = ?2 AND c.component = ?3 AND (?6 = 'all' OR c.architecture = ?6)
+         AND (c.start_name, c.start_version, c.start_architecture) = (
+           SELECT start_name, start_version, start_architecture FROM index_chunks o
+           WHERE o.release_id = c.release_id AND o.dist = c.dist AND o.component = c.component
+             AND o.architecture = c.architecture AND (o.start_name, o.start_version, o.start_architecture) <= (?4, ?5, ?6)
+           ORDER BY o.start_name DESC, o.start_version DESC, o.start_architecture DESC LIMIT 1)`,
       release,
-      dist,
-      component,
-      architecture,
+      m.dist,
+      m.component,
+      m.name,
+      m.version,
+      m.architecture,
     );
   }
 
   markAllDirty(release: string): void {
     this.#run("UPDATE indexes SET dirty = 1 WHERE release_id = ?", release);
+    this.#run("UPDATE index_chunks SET dirty = dirty + 1 WHERE release_id = ?", release);
   }
 
   components(release: string, dist: string): string[] {
@@ -526,6 +586,32 @@ export class Queries {
       component,
       architecture,
     );
+    this.#run(
+      "DELETE FROM index_chunks WHERE release_id = ? AND dist = ? AND component = ? AND architecture = ?",
+      release,
+      dist,
+      component,
+      architecture,
+    );
+  }
+
+  /** The chunks of one index, in key order. */
+  chunks(release: string, dist: string, component: string, architecture: string): ChunkRecord[] {
+    return this.#all(
+      `SELECT * FROM index_chunks WHERE release_id = ? AND dist = ? AND component = ? AND architecture = ?
+       ORDER BY start_name, start_version, start_architecture`,
+      release,
+      dist,
+      component,
+      architecture,
+    ).map((r) => ({
+      start: [str(r.start_name), str(r.start_version), str(r.start_architecture)] as const,
+      stanzas: num(r.stanzas),
+      plainSize: num(r.plain_size),
+      gzipSha256: str(r.gzip_sha256),
+      gzipSize: num(r.gzip_size),
+      dirty: num(r.dirty),
+    }));
   }
 
   /** Record a regenerated scope: its files replace the old ones and it is clean again. */
@@ -535,6 +621,7 @@ export class Queries {
     component: string,
     architecture: string,
     files: IndexFileRecord[],
+    chunks: ChunkRecord[],
     stillDirty = false,
   ): void {
     this.deleteScope(release, dist, component, architecture);
@@ -546,6 +633,25 @@ export class Queries {
       architecture,
       stillDirty ? 1 : 0,
     );
+    for (const c of chunks) {
+      this.#run(
+        `INSERT INTO index_chunks (release_id, dist, component, architecture, start_name, start_version,
+           start_architecture, stanzas, plain_size, gzip_sha256, gzip_size, dirty)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        release,
+        dist,
+        component,
+        architecture,
+        c.start[0],
+        c.start[1],
+        c.start[2],
+        c.stanzas,
+        c.plainSize,
+        c.gzipSha256,
+        c.gzipSize,
+        c.dirty,
+      );
+    }
     for (const f of files) {
       this.#run(
         `INSERT INTO index_files (release_id, dist, path, component, architecture, size, md5, sha256, sha512, generated_at)
@@ -749,6 +855,12 @@ export class Queries {
       out.push({ sha256: str(r.sha256), size: num(r.size), kind: "package" });
     for (const r of this.#all("SELECT DISTINCT sha256, size FROM index_files"))
       out.push({ sha256: str(r.sha256), size: num(r.size), kind: "index" });
+    // A one-chunk index's Packages.gz is its chunk's blob: count each blob once.
+    for (const r of this.#all(
+      `SELECT DISTINCT gzip_sha256 AS sha256, gzip_size AS size FROM index_chunks
+       WHERE gzip_sha256 NOT IN (SELECT sha256 FROM index_files)`,
+    ))
+      out.push({ sha256: str(r.sha256), size: num(r.size), kind: "index" });
     for (const r of this.#all(
       `SELECT release_sha256 AS h, release_size AS s FROM dists WHERE release_sha256 IS NOT NULL
        UNION SELECT inrelease_sha256, inrelease_size FROM dists WHERE inrelease_sha256 IS NOT NULL
@@ -766,7 +878,7 @@ export class Queries {
   }
 
   deleteRelease(id: string): void {
-    for (const table of ["members", "dists", "indexes", "index_files"]) {
+    for (const table of ["members", "dists", "indexes", "index_files", "index_chunks"]) {
       this.#run(`DELETE FROM ${table} WHERE release_id = ?`, id);
     }
     this.#run("DELETE FROM releases WHERE id = ?", id);

@@ -5,7 +5,7 @@
  * R2 and D1, and uploads may land meanwhile, so each re-checks the release's generation before it
  * commits what it computed (DESIGN.md §2–§4). (`blockConcurrencyWhile` would also keep uploads
  * out, but it resets the object after 30 s, and local workerd never finishes an R2 get-then-put
- * inside it, which the staging move of a large index needs.)
+ * inside it, which composing a Packages.gz from its chunks does.)
  *
  * Public methods are the RPC surface the Worker calls; each returns plain data or an `ApiError`
  * value. Arguments were validated at the edge (schema/api.ts); the object re-checks what only it
@@ -24,11 +24,13 @@ import {
 } from "../../schema/index-document.ts";
 import type { Result } from "../../schema/result.ts";
 import { blobKey, blobPrefix, putBytes } from "./blobs.ts";
-import { writePackagesIndex } from "./index-writer.ts";
+import { CHUNK_BYTES, composeGzip, type KeyedEntry, type WrittenChunk, writeChunks } from "./index-writer.ts";
 import { migrate } from "./migrations.ts";
 import {
   type DistRecord,
+  FIRST_KEY,
   type IndexFileRecord,
+  type IndexKey,
   type MemberRecord,
   type PackageRecord,
   Queries,
@@ -323,7 +325,7 @@ export class RepositoryObject extends DurableObject<Env> {
       const open = this.#openRelease();
       for (const m of changes) {
         this.#q.upsertMember(open.id, m);
-        this.#q.markDirty(open.id, m.dist, m.component, m.architecture);
+        this.#q.markDirty(open.id, m);
       }
       this.#q.touchDist(open.id, input.dist);
       return { id: open.id, generation: this.#q.bumpGeneration(open.id) };
@@ -354,7 +356,7 @@ export class RepositoryObject extends DurableObject<Env> {
       const open = this.#openRelease();
       for (const m of matches) {
         this.#q.deleteMember(open.id, m);
-        this.#q.markDirty(open.id, m.dist, m.component, m.architecture);
+        this.#q.markDirty(open.id, m);
       }
       this.#q.touchDist(open.id, input.dist);
       return { id: open.id, generation: this.#q.bumpGeneration(open.id) };
@@ -866,12 +868,6 @@ export class RepositoryObject extends DurableObject<Env> {
       bytes += doomed.reduce((n, o) => n + o.size, 0);
       cursor = page.truncated ? page.cursor : undefined;
     } while (cursor !== undefined);
-    // Staged index files whose move to their address never finished (the object was reset).
-    const staging = await this.env.BLOBS.list({ prefix: `repos/${s.value.id}/staging/` });
-    const stale = staging.objects.filter((o) => o.uploaded.getTime() <= now - grace);
-    if (stale.length > 0) await this.env.BLOBS.delete(stale.map((o) => o.key));
-    blobs += stale.length;
-    bytes += stale.reduce((n, o) => n + o.size, 0);
     return ok({ releases_deleted: expired, packages_deleted: packages, blobs_deleted: blobs, bytes_freed: bytes });
   }
 
@@ -991,39 +987,98 @@ export class RepositoryObject extends DurableObject<Env> {
         reused.push(dir);
         continue;
       }
-      const written = await writePackagesIndex(this.env.BLOBS, s.id, this.#indexEntries(release, dist, scope));
-      const at = Date.now();
-      const files: IndexFileRecord[] = [
-        { path: `${dir}/Packages`, ...scope, ...written.plain, generatedAt: at },
-        { path: `${dir}/Packages.gz`, ...scope, ...written.gzip, generatedAt: at },
-      ];
-      // A change that landed meanwhile may not be in these files: keep the scope dirty then.
-      this.ctx.storage.transactionSync(() =>
-        this.#q.saveScope(
-          release,
-          dist,
-          scope.component,
-          scope.architecture,
-          files,
-          this.#generationOf(release) !== generation,
-        ),
-      );
+      await this.#regenerateScope(s, release, dist, scope, generation);
       regenerated.push(dir);
     }
     return { regenerated, reused };
   }
 
-  /** The stanzas of one index, read page by page so only one page of rows is in memory. */
-  *#indexEntries(release: string, dist: string, scope: { component: string; architecture: string }) {
-    let after: [string, string, string] = ["", "", ""];
+  /**
+   * Re-render the dirty chunks of one index (all of it when it has none yet), then store
+   * Packages.gz as their concatenation, and Packages too when the index is a single chunk.
+   */
+  async #regenerateScope(
+    s: Settings,
+    release: string,
+    dist: string,
+    scope: { component: string; architecture: string },
+    generation: number,
+  ): Promise<void> {
+    const bucket = this.env.BLOBS;
+    const before = this.#q.chunks(release, dist, scope.component, scope.architecture);
+    const whole = () =>
+      writeChunks(bucket, s.id, FIRST_KEY, null, this.#indexEntries(release, dist, scope, FIRST_KEY, null));
+    let chunks: WrittenChunk[] = [];
+    if (before.length === 0) chunks = await whole();
+    for (const [i, old] of before.entries()) {
+      if (old.dirty === 0) {
+        chunks.push({ ...old, source: old.start, plain: null });
+        continue;
+      }
+      const end = before[i + 1]?.start ?? null;
+      chunks.push(
+        ...(await writeChunks(
+          bucket,
+          s.id,
+          old.start,
+          old.start,
+          this.#indexEntries(release, dist, scope, old.start, end),
+        )),
+      );
+    }
+    // An index that shrank to one chunk's worth is rebuilt as one chunk, with its plain text.
+    const plainSize = chunks.reduce((n, c) => n + c.plainSize, 0);
+    if ((chunks.length > 1 && plainSize <= CHUNK_BYTES) || (chunks.length === 1 && chunks[0]?.plain === null)) {
+      chunks = await whole();
+    }
+    const first = chunks[0];
+    if (first !== undefined) first.start = FIRST_KEY;
+    const gzip = await composeGzip(bucket, s.id, chunks);
+    const plain = chunks.length <= 1 ? await putBytes(bucket, s.id, first?.plain ?? new Uint8Array()) : null;
+    const at = Date.now();
+    const dir = `${scope.component}/binary-${scope.architecture}`;
+    const files: IndexFileRecord[] = [{ path: `${dir}/Packages.gz`, ...scope, ...gzip, generatedAt: at }];
+    if (plain !== null) files.push({ path: `${dir}/Packages`, ...scope, ...plain, generatedAt: at });
+
+    this.ctx.storage.transactionSync(() => {
+      // A change that landed while this ran bumped its chunk's counter (or, in an index that had
+      // no chunks, only the generation): keep what it touched dirty for the next generate.
+      const now = new Map(
+        this.#q.chunks(release, dist, scope.component, scope.architecture).map((c) => [c.start.join("\0"), c.dirty]),
+      );
+      const seen = new Map(before.map((c) => [c.start.join("\0"), c.dirty]));
+      const changed = this.#generationOf(release) !== generation;
+      const saved = chunks.map(({ source, plain: _, ...c }) => {
+        const was = source === null ? undefined : seen.get(source.join("\0"));
+        const is = source === null ? undefined : now.get(source.join("\0"));
+        const stale = source === null ? changed : was !== is;
+        return { ...c, dirty: stale ? 1 : 0 };
+      });
+      const stillDirty = saved.some((c) => c.dirty > 0) || (before.length === 0 && changed);
+      this.#q.saveScope(release, dist, scope.component, scope.architecture, files, saved, stillDirty);
+    });
+  }
+
+  /** The stanzas of one index from `from` (inclusive) to `before`, read page by page so only one page of rows is in memory. */
+  *#indexEntries(
+    release: string,
+    dist: string,
+    scope: { component: string; architecture: string },
+    from: IndexKey,
+    before: IndexKey | null,
+  ): Generator<KeyedEntry> {
+    let range = { after: from, inclusive: true, before };
     for (;;) {
-      const page = this.#q.indexPage(release, dist, scope.component, scope.architecture, after, INDEX_PAGE_ROWS);
+      const page = this.#q.indexPage(release, dist, scope.component, scope.architecture, range, INDEX_PAGE_ROWS);
       for (const { member, pkg } of page) {
-        yield { fields: pkg.fields, filename: member.poolPath, size: pkg.size, md5: pkg.md5, sha256: pkg.sha256 };
+        yield {
+          key: [member.name, member.version, member.architecture],
+          entry: { fields: pkg.fields, filename: member.poolPath, size: pkg.size, md5: pkg.md5, sha256: pkg.sha256 },
+        };
       }
       const last = page.at(-1);
       if (last === undefined || page.length < INDEX_PAGE_ROWS) return;
-      after = [last.member.name, last.member.version, last.member.architecture];
+      range = { after: [last.member.name, last.member.version, last.member.architecture], inclusive: false, before };
     }
   }
 

@@ -2,70 +2,78 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { gunzipSync } from "node:zlib";
 import { describe, it } from "vitest";
+import { concat } from "../../deb/bytes.ts";
 import { hashBytes } from "../../deb/hash.ts";
-import { blobKey, PART_SIZE, putStream } from "../../objects/repository/blobs.ts";
-import { writePackagesIndex } from "../../objects/repository/index-writer.ts";
+import { renderStanza } from "../../deb/packages.ts";
+import { blobKey } from "../../objects/repository/blobs.ts";
+import { CHUNK_BYTES, composeGzip, writeChunks } from "../../objects/repository/index-writer.ts";
 import { MIGRATIONS } from "../../objects/repository/migrations.ts";
-import { chunkedStream } from "../helpers/bytes.ts";
-import { prng } from "../helpers/prng.ts";
+import { FIRST_KEY } from "../../objects/repository/queries.ts";
 
-function noise(size: number, seed: number): Uint8Array {
-  const next = prng(seed);
-  const out = new Uint8Array(size);
-  for (let i = 0; i < size; i++) out[i] = (next() * 256) | 0;
-  return out;
+function entry(i: number, descriptionBytes: number) {
+  const name = `pkg-${String(i).padStart(5, "0")}`;
+  return {
+    key: [name, "1.0", "amd64"] as const,
+    entry: {
+      fields: [
+        { name: "Package", value: name },
+        { name: "Version", value: "1.0" },
+        { name: "Architecture", value: "amd64" },
+        { name: "Description", value: `package ${i}\n ${"x".repeat(descriptionBytes)}` },
+      ],
+      filename: `pool/main/p/${name}/${name}_1.0_amd64.deb`,
+      size: i,
+      md5: "0".repeat(32),
+      sha256: "0".repeat(64),
+    },
+  };
 }
 
-describe("putStream", () => {
-  it.for([
-    ["one part, put directly", 1000],
-    ["exactly one part", PART_SIZE],
-    ["several parts, through staging", 2 * PART_SIZE + 12_345],
-  ] as const)("stores %s at its content address", async ([, size], { expect }) => {
-    const repo = `blobs/put-${size}`;
-    const bytes = noise(size, size);
-    const digest = await putStream(env.BLOBS, repo, chunkedStream(bytes, 64 * 1024 + 7));
-    const expected = hashBytes(bytes);
-    expect(digest).toEqual({ size, md5: expected.md5, sha256: expected.sha256, sha512: expected.sha512 });
-    const stored = await env.BLOBS.get(blobKey(repo, expected.sha256));
-    expect(new Uint8Array((await stored?.arrayBuffer()) ?? new ArrayBuffer(0))).toEqual(bytes);
-    const listed = await env.BLOBS.list({ prefix: `repos/${repo}/` });
-    expect(listed.objects.map((o) => o.key)).toEqual([blobKey(repo, expected.sha256)]);
-  });
-});
+async function stored(repo: string, sha256: string): Promise<Uint8Array> {
+  const object = await env.BLOBS.get(blobKey(repo, sha256));
+  return new Uint8Array((await object?.arrayBuffer()) ?? new ArrayBuffer(0));
+}
 
-describe("writePackagesIndex", () => {
-  it("writes the plain and gzipped index from a stream of entries", async ({ expect }) => {
-    const repo = "blobs/index";
-    function* entries() {
-      for (let i = 0; i < 3000; i++) {
-        yield {
-          fields: [
-            { name: "Package", value: `pkg-${i}` },
-            { name: "Version", value: "1.0" },
-            { name: "Architecture", value: "amd64" },
-            { name: "Description", value: `package ${i}\n ${"x".repeat(1000)}` },
-          ],
-          filename: `pool/main/p/pkg-${i}/pkg-${i}_1.0_amd64.deb`,
-          size: i,
-          md5: "0".repeat(32),
-          sha256: "0".repeat(64),
-        };
-      }
+describe("writeChunks and composeGzip", () => {
+  it("cut an index into gzip members whose concatenation is Packages.gz", async ({ expect }) => {
+    const repo = "blobs/chunks";
+    const entries = Array.from({ length: 3000 }, (_, i) => entry(i, 1000));
+    const chunks = await writeChunks(env.BLOBS, repo, FIRST_KEY, null, entries);
+    const expected = entries.map((e) => `${renderStanza(e.entry)}\n`).join("");
+
+    // About CHUNK_BYTES each; a short tail joins the chunk before it.
+    expect(chunks.length).toBe(Math.floor(expected.length / CHUNK_BYTES));
+    expect(chunks.map((c) => c.start[0])).toEqual(
+      chunks.map((_, i) => (i === 0 ? "" : entries[chunks.slice(0, i).reduce((n, c) => n + c.stanzas, 0)]?.key[0])),
+    );
+    expect(chunks.reduce((n, c) => n + c.stanzas, 0)).toBe(3000);
+    for (const c of chunks) {
+      expect(c.plainSize).toBeGreaterThanOrEqual(CHUNK_BYTES);
+      expect(c.plain).toBeNull();
+      const member = await stored(repo, c.gzipSha256);
+      expect(member.length).toBe(c.gzipSize);
+      expect(gunzipSync(member).length).toBe(c.plainSize);
     }
-    const written = await writePackagesIndex(env.BLOBS, repo, entries());
-    expect(written.plain.size).toBeGreaterThan(PART_SIZE / 2);
-    const plain = new Uint8Array(
-      await ((await env.BLOBS.get(blobKey(repo, written.plain.sha256)))?.arrayBuffer() ?? new ArrayBuffer(0)),
-    );
-    const gz = new Uint8Array(
-      await ((await env.BLOBS.get(blobKey(repo, written.gzip.sha256)))?.arrayBuffer() ?? new ArrayBuffer(0)),
-    );
-    expect(hashBytes(plain).sha256).toBe(written.plain.sha256);
-    expect(new Uint8Array(gunzipSync(gz))).toEqual(plain);
-    const text = new TextDecoder().decode(plain);
-    expect(text.split("\n\n").filter((s) => s !== "")).toHaveLength(3000);
-    expect(text.startsWith("Package: pkg-0\nArchitecture: amd64\nVersion: 1.0\n")).toBe(true);
+
+    const digest = await composeGzip(env.BLOBS, repo, chunks);
+    const gz = await stored(repo, digest.sha256);
+    const h = hashBytes(gz);
+    expect(digest).toEqual({ size: gz.length, md5: h.md5, sha256: h.sha256, sha512: h.sha512 });
+    // Members back to back, as RFC 1952 defines a gzip file; any gunzip reads them all.
+    const members = await Promise.all(chunks.map((c) => stored(repo, c.gzipSha256)));
+    expect(gz).toEqual(concat(members));
+    expect(gunzipSync(gz).toString("utf8")).toBe(expected);
+  });
+
+  it("keep the plain text of an index that is one chunk", async ({ expect }) => {
+    const repo = "blobs/one-chunk";
+    const entries = Array.from({ length: 10 }, (_, i) => entry(i, 10));
+    const [only, ...rest] = await writeChunks(env.BLOBS, repo, FIRST_KEY, null, entries);
+    expect(rest).toEqual([]);
+    const text = entries.map((e) => `${renderStanza(e.entry)}\n`).join("");
+    expect(new TextDecoder().decode(only?.plain ?? new Uint8Array())).toBe(text);
+    expect(gunzipSync(await stored(repo, only?.gzipSha256 ?? "")).toString("utf8")).toBe(text);
+    expect(await writeChunks(env.BLOBS, repo, FIRST_KEY, null, [])).toEqual([]);
   });
 });
 

@@ -1,14 +1,14 @@
 /**
- * An index longer than one R2 part (5 MiB) takes the staging path of putStream: multipart upload,
- * then a move to its content address. This runs it inside the Durable Object, where generation
- * happens, with uploads landing while it streams.
+ * An index of several chunks (objects/repository/index-writer.ts), generated inside the Durable
+ * Object: uploads landing while it is written, one package added or removed re-rendering one chunk
+ * only, and an index that shrinks back to one chunk getting its plain Packages again.
  */
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { gunzipSync } from "node:zlib";
 import { describe, it } from "vitest";
 import { hashBytes } from "../../deb/hash.ts";
-import { PART_SIZE } from "../../objects/repository/blobs.ts";
-
-const REPO = "large/index";
+import { CHUNK_BYTES } from "../../objects/repository/index-writer.ts";
 
 /** The value of an RPC result, or the failure as an exception (RPC typing loses the union's narrowing). */
 function must<T>(result: { ok: boolean; value?: T }): T {
@@ -16,17 +16,17 @@ function must<T>(result: { ok: boolean; value?: T }): T {
   return result.value;
 }
 
-function fakeUpload(i: number) {
-  const description = `package ${i} of a large dist\n ${"word ".repeat(2000).trim()}`;
-  const hashes = hashBytes(new TextEncoder().encode(`package ${i}`));
+function fakeUpload(name: string) {
+  const description = `${name}, one of a large dist\n ${"word ".repeat(8000).trim()}`;
+  const hashes = hashBytes(new TextEncoder().encode(name));
   return {
     control: {
-      package: `pkg-${String(i).padStart(5, "0")}`,
+      package: name,
       version: "1.0",
       architecture: "amd64",
-      source: `pkg-${String(i).padStart(5, "0")}`,
+      source: name,
       fields: [
-        { name: "Package", value: `pkg-${String(i).padStart(5, "0")}` },
+        { name: "Package", value: name },
         { name: "Version", value: "1.0" },
         { name: "Architecture", value: "amd64" },
         { name: "Maintainer", value: "Armor Tests <tests@armor.invalid>" },
@@ -37,43 +37,118 @@ function fakeUpload(i: number) {
   };
 }
 
-describe("a Packages index larger than one R2 part", () => {
-  it("is generated inside the object, stored at its hash, and leaves no staging object", async ({ expect }) => {
-    const stub = env.REPOSITORY.get(env.REPOSITORY.idFromName(REPO));
-    await stub.configure({ id: REPO, mayReuseVersions: false, retentionSeconds: 86_400, baseUrl: "https://x.example" });
-    const shas: string[] = [];
-    for (let i = 0; i < 700; i++) {
-      shas.push(must(await stub.registerPackage(fakeUpload(i))).package.sha256);
-    }
-    for (let i = 0; i < shas.length; i += 500) {
+/** A repository of this test file, and what the tests do with it. */
+function repository(id: string) {
+  const stub = env.REPOSITORY.get(env.REPOSITORY.idFromName(id));
+  return {
+    stub,
+    configure: () =>
+      stub.configure({ id, mayReuseVersions: false, retentionSeconds: 86_400, baseUrl: "https://x.example" }),
+    async add(names: string[]): Promise<void> {
+      const shas: string[] = [];
+      for (const name of names) shas.push(must(await stub.registerPackage(fakeUpload(name))).package.sha256);
+      must(await stub.addPackages({ release: null, dist: "stable", component: "main", packages: shas }));
+    },
+    async remove(name: string): Promise<void> {
       must(
-        await stub.addPackages({ release: null, dist: "stable", component: "main", packages: shas.slice(i, i + 500) }),
+        await stub.removePackages({
+          release: null,
+          dist: "stable",
+          component: null,
+          name,
+          version: null,
+          architecture: null,
+        }),
       );
-    }
-    // An upload lands while the index streams: generate must notice and still describe one generation.
-    const late = fakeUpload(9999);
-    const [generated] = await Promise.all([
-      stub.generate("stable"),
-      (async () => {
-        const sha = must(await stub.registerPackage(late)).package.sha256;
-        must(await stub.addPackages({ release: null, dist: "stable", component: "main", packages: [sha] }));
-      })(),
-    ]);
-    const text = must(generated).document.release_text;
-    const line = text.split("\n").find((l) => /^ [0-9a-f]{64} +\d+ main\/binary-amd64\/Packages$/.test(l)) ?? "";
-    const [, sha, size] = line.trim().match(/^([0-9a-f]{64}) +(\d+)/) ?? [];
-    expect(Number(size)).toBeGreaterThan(PART_SIZE);
-    const stored = await env.BLOBS.get(`repos/${REPO}/blobs/sha256/${sha}`);
-    const bytes = new Uint8Array((await stored?.arrayBuffer()) ?? new ArrayBuffer(0));
-    expect(hashBytes(bytes).sha256).toBe(sha);
-    const stanzas = new TextDecoder()
-      .decode(bytes)
-      .split("\n\n")
-      .filter((x) => x !== "");
-    expect(stanzas).toHaveLength(701);
-    const staging = await env.BLOBS.list({ prefix: `repos/${REPO}/staging/` });
-    expect(staging.objects).toEqual([]);
+    },
+    /** The stanzas of the gzipped index stored under `sha256`, after checking its hash. */
+    async stanzas(sha256: string): Promise<string[]> {
+      const object = await env.BLOBS.get(`repos/${id}/blobs/sha256/${sha256}`);
+      const gz = new Uint8Array((await object?.arrayBuffer()) ?? new ArrayBuffer(0));
+      if (hashBytes(gz).sha256 !== sha256) throw new Error(`blob ${sha256} does not have that hash`);
+      return gunzipSync(gz)
+        .toString("utf8")
+        .split("\n\n")
+        .filter((x) => x !== "");
+    },
+    /** The open release's chunk hashes, in key order. */
+    chunkHashes: () =>
+      runInDurableObject(stub, (_instance, state) =>
+        state.storage.sql
+          .exec<{ gzip_sha256: string }>(
+            `SELECT gzip_sha256 FROM index_chunks c JOIN releases r ON r.id = c.release_id
+             WHERE r.state = 'open' ORDER BY start_name, start_version, start_architecture`,
+          )
+          .toArray()
+          .map((r) => r.gzip_sha256),
+      ),
+  };
+}
+
+/** The SHA-256 and size the Release text lists for a path, or null. */
+function listed(release: string, path: string): { sha256: string; size: number } | null {
+  const sha256 = release.slice(release.indexOf("SHA256:"));
+  const line = sha256.split("\n").find((l) => l.endsWith(` ${path}`));
+  const [hex, size] = line?.trim().split(/ +/) ?? [];
+  return hex === undefined ? null : { sha256: hex, size: Number(size) };
+}
+
+const names = Array.from({ length: 80 }, (_, i) => `pkg-${String(i * 10).padStart(4, "0")}`);
+
+describe("a Packages index of several chunks", () => {
+  it("is generated while uploads land, and one package re-renders one chunk", async ({ expect }) => {
+    const { stub, configure, add, remove, stanzas, chunkHashes } = repository("large/index");
+    await configure();
+    await add(names);
+    // An upload lands while the index is written: generate must notice and still describe one generation.
+    const [generated] = await Promise.all([stub.generate("stable"), add(["pkg-9999"])]);
+    const first = must(generated).document.release_text;
+    const gz = listed(first, "main/binary-amd64/Packages.gz");
+    expect(gz).not.toBeNull();
+    // Too large for one chunk: no uncompressed Packages, as in Debian's archive.
+    expect(listed(first, "main/binary-amd64/Packages")).toBeNull();
+    const all = await stanzas(gz?.sha256 ?? "");
+    expect(all).toHaveLength(81);
+    expect(all.map((s) => s.match(/^Package: (.+)$/m)?.[1])).toEqual([...names, "pkg-9999"]);
+    const before = await chunkHashes();
+    expect(before.length).toBeGreaterThanOrEqual(Math.floor((81 * 40_000) / CHUNK_BYTES) - 1);
     const stats: Record<string, unknown> = must(await stub.stats());
     expect(stats.dirty).toEqual([]);
+
+    // One package in the middle: one chunk changes, the others are reused as they are.
+    await add(["pkg-0405"]);
+    const second = must(await stub.generate("stable"));
+    expect(second.regenerated).toEqual(["main/binary-amd64"]);
+    const after = await chunkHashes();
+    expect(after.filter((h) => !before.includes(h))).toHaveLength(1);
+    expect(before.filter((h) => !after.includes(h))).toHaveLength(1);
+    const withOne = await stanzas(listed(second.document.release_text, "main/binary-amd64/Packages.gz")?.sha256 ?? "");
+    expect(withOne).toHaveLength(82);
+    expect(withOne.findIndex((s) => s.startsWith("Package: pkg-0405\n"))).toBe(41);
+
+    // Removing it again gives back the same bytes: chunks are content-addressed and deterministic.
+    await remove("pkg-0405");
+    const third = must(await stub.generate("stable"));
+    expect(listed(third.document.release_text, "main/binary-amd64/Packages.gz")).toEqual(gz);
+    expect(await chunkHashes()).toEqual(before);
+  });
+
+  it("gets its plain Packages back when it shrinks to one chunk", async ({ expect }) => {
+    const { stub, configure, add, remove, stanzas, chunkHashes } = repository("large/shrinking");
+    await configure();
+    const few = names.slice(0, 25);
+    await add(few);
+    must(await stub.generate("stable"));
+    expect((await chunkHashes()).length).toBeGreaterThan(1);
+    for (const name of few.slice(3)) await remove(name);
+    const text = must(await stub.generate("stable")).document.release_text;
+    expect(await chunkHashes()).toHaveLength(1);
+    const plain = listed(text, "main/binary-amd64/Packages");
+    const object = await env.BLOBS.get(`repos/large/shrinking/blobs/sha256/${plain?.sha256}`);
+    const body = (await object?.text()) ?? "";
+    expect(body.length).toBe(plain?.size);
+    expect(body.split("\n\n").filter((x) => x !== "")).toHaveLength(3);
+    const gz = await stanzas(listed(text, "main/binary-amd64/Packages.gz")?.sha256 ?? "");
+    expect(`${gz.join("\n\n")}\n\n`).toBe(body);
   });
 });
