@@ -8,7 +8,8 @@ export interface ReleaseFile {
   /** Path relative to dists/{suite}/, e.g. "main/binary-amd64/Packages.gz". */
   path: string;
   size: number;
-  md5: string;
+  /** MD5Sum and SHA512 may be left out per file: apt verifies with the strongest hash listed for it. */
+  md5?: string;
   sha256: string;
   sha512?: string;
 }

@@ -9,14 +9,15 @@
  * whole index, and it moves compressed bytes: about 9 MiB at 63,000 packages, never in memory at
  * once (DESIGN.md §7).
  *
- * The uncompressed `Packages` is published only for an index of one chunk. Hashing and storing 40
- * MiB of text on every publish would cost more than everything else together; apt fetches
- * `Packages.gz` whenever the Release lists it, and Debian's own archive serves no uncompressed
- * index for its large dists either.
+ * The uncompressed `Packages` is stored only for an index of one chunk. A larger index lists it in
+ * the Release by size and SHA-256 without storing it, as Debian's archive does: apt looks an index
+ * up under that name and checks the decompressed text against it, but fetches `Packages.gz`.
+ * Storing 40 MiB of text on every publish would cost more than everything else together.
  *
  * No `.xz`: workerd has no xz encoder and none in pure JavaScript is maintained on npm.
  */
-import { gzipSync } from "node:zlib";
+import { createHash } from "node:crypto";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { MultiHasher } from "../../deb/hash.ts";
 import { type PackageEntry, renderStanza } from "../../deb/packages.ts";
 import { type BlobDigest, blobKey, putBytes } from "./blobs.ts";
@@ -96,28 +97,57 @@ export async function writeChunks(
   return written;
 }
 
+/** What composing an index gives: Packages.gz as stored, and the uncompressed text's size and SHA-256. */
+export interface ComposedIndex {
+  gzip: BlobDigest;
+  plain: { size: number; sha256: string };
+}
+
 /**
- * Store the concatenation of `chunks`' gzip members at its content address and return its digest.
- * Two streaming passes over the members in R2, because the address is the hash of the whole: one
- * to hash, one to put with the length and SHA-256 now known (R2 checks it). A single chunk is
- * already its own concatenation.
+ * Store the concatenation of `chunks`' gzip members at its content address. Two passes over the
+ * members in R2, because the address is the hash of the whole: one to hash (and to hash the
+ * uncompressed text, which the Release lists, one member at a time), one to put with the length
+ * and SHA-256 now known (R2 checks it). A single chunk is already its own concatenation.
  */
 export async function composeGzip(
   bucket: R2Bucket,
   repositoryId: string,
-  chunks: readonly Pick<ChunkRecord, "gzipSha256" | "gzipSize">[],
-): Promise<BlobDigest> {
+  chunks: readonly Pick<ChunkRecord, "gzipSha256" | "gzipSize" | "plainSize">[],
+): Promise<ComposedIndex> {
+  const plainHash = createHash("sha256");
+  let plainSize = 0;
   // An empty index is still a gzip file, of nothing.
-  if (chunks.length === 0) return putBytes(bucket, repositoryId, gzip(new Uint8Array()));
+  if (chunks.length === 0) {
+    const empty = await putBytes(bucket, repositoryId, gzip(new Uint8Array()));
+    return { gzip: empty, plain: { size: 0, sha256: plainHash.digest("hex") } };
+  }
   const hasher = new MultiHasher();
-  for await (const bytes of concatenated(bucket, repositoryId, chunks)) hasher.update(bytes);
+  const read = async (chunk: Pick<ChunkRecord, "gzipSha256">) => {
+    const object = await bucket.get(blobKey(repositoryId, chunk.gzipSha256));
+    if (object === null) throw new Error(`index chunk ${chunk.gzipSha256} is missing from R2`);
+    return new Uint8Array(await object.arrayBuffer());
+  };
+  // One member in memory at a time (a chunk is about CHUNK_BYTES of text), the next one in flight.
+  let next = read(chunks[0] as ChunkRecord);
+  for (const [i, chunk] of chunks.entries()) {
+    const member = await next;
+    const following = chunks[i + 1];
+    if (following !== undefined) next = read(following);
+    hasher.update(member);
+    const text = gunzipSync(member);
+    if (text.length !== chunk.plainSize) {
+      throw new Error(`index chunk ${chunk.gzipSha256} holds ${text.length} bytes of text, not ${chunk.plainSize}`);
+    }
+    plainHash.update(text);
+    plainSize += text.length;
+  }
   const { size, md5, sha256, sha512 } = hasher.digest();
   const key = blobKey(repositoryId, sha256);
   if ((await bucket.head(key)) === null) {
     const body = concatenated(bucket, repositoryId, chunks).pipeThrough(new FixedLengthStream(size));
     await bucket.put(key, body, { sha256 });
   }
-  return { size, md5, sha256, sha512 };
+  return { gzip: { size, md5, sha256, sha512 }, plain: { size: plainSize, sha256: plainHash.digest("hex") } };
 }
 
 function gzip(bytes: Uint8Array): Uint8Array {

@@ -169,6 +169,9 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (release_id, dist, component, architecture, start_name, start_version, start_architecture)
       ) WITHOUT ROWID;
       CREATE INDEX index_chunks_gzip_sha256 ON index_chunks (gzip_sha256);
+      -- An index of several chunks lists its uncompressed Packages in the Release (apt looks an index
+      -- up by that name) without storing it: stored = 0, only its size and SHA-256 are known.
+      ALTER TABLE index_files ADD COLUMN stored INTEGER NOT NULL DEFAULT 1;
       -- Indexes generated before chunks existed have no chunk rows: rebuild them on the next generate.
       UPDATE indexes SET dirty = 1;
     `,

@@ -79,6 +79,8 @@ export interface IndexFileRecord {
   sha256: string;
   sha512: string;
   generatedAt: number;
+  /** False for an uncompressed Packages the Release lists but R2 does not hold (md5 and sha512 are then ""). */
+  stored: boolean;
 }
 
 export interface ScopeRecord {
@@ -283,8 +285,9 @@ export class Queries {
       from,
     );
     this.#run(
-      `INSERT INTO index_files (release_id, dist, path, component, architecture, size, md5, sha256, sha512, generated_at)
-       SELECT ?, dist, path, component, architecture, size, md5, sha256, sha512, generated_at
+      `INSERT INTO index_files (release_id, dist, path, component, architecture, size, md5, sha256, sha512, generated_at,
+         stored)
+       SELECT ?, dist, path, component, architecture, size, md5, sha256, sha512, generated_at, stored
        FROM index_files WHERE release_id = ?`,
       to,
       from,
@@ -654,8 +657,9 @@ export class Queries {
     }
     for (const f of files) {
       this.#run(
-        `INSERT INTO index_files (release_id, dist, path, component, architecture, size, md5, sha256, sha512, generated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO index_files (release_id, dist, path, component, architecture, size, md5, sha256, sha512, generated_at,
+           stored)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         release,
         dist,
         f.path,
@@ -666,6 +670,7 @@ export class Queries {
         f.sha256,
         f.sha512,
         f.generatedAt,
+        f.stored ? 1 : 0,
       );
     }
   }
@@ -678,7 +683,7 @@ export class Queries {
 
   indexFile(release: string, dist: string, path: string): IndexFileRecord | null {
     const r = this.#first(
-      "SELECT * FROM index_files WHERE release_id = ? AND dist = ? AND path = ?",
+      "SELECT * FROM index_files WHERE release_id = ? AND dist = ? AND path = ? AND stored = 1",
       release,
       dist,
       path,
@@ -731,7 +736,7 @@ export class Queries {
   ): IndexFileRecord | null {
     const r = this.#first(
       `SELECT f.* FROM index_files f JOIN releases r ON r.id = f.release_id
-       WHERE f.${column} = ? AND f.dist = ? AND (f.component || '/binary-' || f.architecture) = ? AND ${RETAINED}
+       WHERE f.${column} = ? AND f.stored = 1 AND f.dist = ? AND (f.component || '/binary-' || f.architecture) = ? AND ${RETAINED}
        LIMIT 1`,
       hex,
       dist,
@@ -838,8 +843,10 @@ export class Queries {
       package_bytes: n("SELECT coalesce(sum(size), 0) AS n FROM packages"),
       releases: n("SELECT count(*) AS n FROM releases"),
       memberships: n("SELECT count(*) AS n FROM members"),
-      index_files: n("SELECT count(DISTINCT sha256) AS n FROM index_files"),
-      index_bytes: n("SELECT coalesce(sum(size), 0) AS n FROM (SELECT DISTINCT sha256, size FROM index_files)"),
+      index_files: n("SELECT count(DISTINCT sha256) AS n FROM index_files WHERE stored = 1"),
+      index_bytes: n(
+        "SELECT coalesce(sum(size), 0) AS n FROM (SELECT DISTINCT sha256, size FROM index_files WHERE stored = 1)",
+      ),
       dirty_indexes: n(
         "SELECT count(*) AS n FROM indexes i JOIN releases r ON r.id = i.release_id WHERE r.state = 'open' AND i.dirty = 1",
       ),
@@ -853,12 +860,12 @@ export class Queries {
     const out: { sha256: string; size: number; kind: "package" | "index" | "release" }[] = [];
     for (const r of this.#all("SELECT sha256, size FROM packages"))
       out.push({ sha256: str(r.sha256), size: num(r.size), kind: "package" });
-    for (const r of this.#all("SELECT DISTINCT sha256, size FROM index_files"))
+    for (const r of this.#all("SELECT DISTINCT sha256, size FROM index_files WHERE stored = 1"))
       out.push({ sha256: str(r.sha256), size: num(r.size), kind: "index" });
     // A one-chunk index's Packages.gz is its chunk's blob: count each blob once.
     for (const r of this.#all(
       `SELECT DISTINCT gzip_sha256 AS sha256, gzip_size AS size FROM index_chunks
-       WHERE gzip_sha256 NOT IN (SELECT sha256 FROM index_files)`,
+       WHERE gzip_sha256 NOT IN (SELECT sha256 FROM index_files WHERE stored = 1)`,
     ))
       out.push({ sha256: str(r.sha256), size: num(r.size), kind: "index" });
     for (const r of this.#all(
@@ -972,6 +979,7 @@ function toIndexFile(r: Row): IndexFileRecord {
     sha256: str(r.sha256),
     sha512: str(r.sha512),
     generatedAt: num(r.generated_at),
+    stored: num(r.stored) === 1,
   };
 }
 

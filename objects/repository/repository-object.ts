@@ -1033,12 +1033,16 @@ export class RepositoryObject extends DurableObject<Env> {
     }
     const first = chunks[0];
     if (first !== undefined) first.start = FIRST_KEY;
-    const gzip = await composeGzip(bucket, s.id, chunks);
-    const plain = chunks.length <= 1 ? await putBytes(bucket, s.id, first?.plain ?? new Uint8Array()) : null;
+    const composed = await composeGzip(bucket, s.id, chunks);
+    const stored = chunks.length <= 1 ? await putBytes(bucket, s.id, first?.plain ?? new Uint8Array()) : null;
     const at = Date.now();
     const dir = `${scope.component}/binary-${scope.architecture}`;
-    const files: IndexFileRecord[] = [{ path: `${dir}/Packages.gz`, ...scope, ...gzip, generatedAt: at }];
-    if (plain !== null) files.push({ path: `${dir}/Packages`, ...scope, ...plain, generatedAt: at });
+    const files: IndexFileRecord[] = [
+      { path: `${dir}/Packages.gz`, ...scope, ...composed.gzip, generatedAt: at, stored: true },
+      stored !== null
+        ? { path: `${dir}/Packages`, ...scope, ...stored, generatedAt: at, stored: true }
+        : { path: `${dir}/Packages`, ...scope, ...composed.plain, md5: "", sha512: "", generatedAt: at, stored: false },
+    ];
 
     this.ctx.storage.transactionSync(() => {
       // A change that landed while this ran bumped its chunk's counter (or, in an index that had
@@ -1097,7 +1101,13 @@ export class RepositoryObject extends DurableObject<Env> {
       description: `${s.id} (${dist}), published with Armor`,
       acquireByHash: true,
       snapshots: `${s.baseUrl}/@SNAPSHOTID@/`,
-      files: files.map((f) => ({ path: f.path, size: f.size, md5: f.md5, sha256: f.sha256, sha512: f.sha512 })),
+      files: files.map((f) => ({
+        path: f.path,
+        size: f.size,
+        sha256: f.sha256,
+        ...(f.md5 === "" ? {} : { md5: f.md5 }),
+        ...(f.sha512 === "" ? {} : { sha512: f.sha512 }),
+      })),
     });
   }
 

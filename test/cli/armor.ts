@@ -33,14 +33,22 @@ export async function armor(args: string[], env: Record<string, string> = {}, in
 }
 
 /** Write a small valid package into `dir` and return its path. */
-export function writeDeb(dir: string, name: string, version: string, architecture = "amd64"): string {
+export function writeDeb(
+  dir: string,
+  name: string,
+  version: string,
+  architecture = "amd64",
+  /** Extra lines of long description, to make big indexes of few packages. */
+  descriptionLines = 0,
+): string {
+  const more = Array.from({ length: descriptionLines }, (_, i) => `\n line ${i} of a long description`).join("");
   const bytes = buildDeb({
     fields: [
       { name: "Package", value: name },
       { name: "Version", value: version },
       { name: "Architecture", value: architecture },
       { name: "Maintainer", value: "Armor Tests <tests@armor.invalid>" },
-      { name: "Description", value: `test package ${name}\n Built by Armor's CLI tests.` },
+      { name: "Description", value: `test package ${name}\n Built by Armor's CLI tests.${more}` },
     ],
     files: [{ path: `/usr/share/doc/${name}/README`, data: `${name} ${version}\n` }],
     mtime: 1_700_000_000,

@@ -186,6 +186,34 @@ describe("apt-get against Armor", () => {
     expect((await apt.policy("tool")).candidate).toBe("1.0");
   }, 60_000);
 
+  it("reads a Packages.gz of several gzip members, an index with no uncompressed Packages", async ({ expect }) => {
+    const repo = await createRepo("e2e/chunked");
+    const dir = mkdtempSync(join(work, "debs-"));
+    // 24 packages of about 64 KiB of stanza each: three chunks of CHUNK_BYTES (512 KiB).
+    const names = Array.from({ length: 24 }, (_, i) => `big-${String(i).padStart(2, "0")}`);
+    await publish(repo, { stable: names.map((n) => writeDeb(dir, n, "1.0", "amd64", 2000)) });
+    const release = await (await fetch(`${root(repo)}/dists/stable/Release`)).text();
+    expect(release).toMatch(/ main\/binary-amd64\/Packages\.gz$/m);
+    // Listed for apt (by size and SHA-256), not served, as in Debian's archive.
+    expect(release).toMatch(/^ [0-9a-f]{64} +\d+ main\/binary-amd64\/Packages$/m);
+    expect((await fetch(`${root(repo)}/dists/stable/main/binary-amd64/Packages`)).status).toBe(404);
+    const gz = Buffer.from(
+      await (await fetch(`${root(repo)}/dists/stable/main/binary-amd64/Packages.gz`)).arrayBuffer(),
+    );
+    const members = gz.reduce((n, _, i) => (gz[i] === 0x1f && gz[i + 1] === 0x8b && gz[i + 2] === 8 ? n + 1 : n), 0);
+    expect(members).toBeGreaterThanOrEqual(3);
+
+    const apt = await aptFor(repo, ["stable"]);
+    const update = await apt.get(["update"]);
+    expect(update.code, update.output).toBe(0);
+    expect(problems(update)).toEqual([]);
+    for (const name of [names[0] ?? "", names[12] ?? "", names[23] ?? ""]) {
+      expect((await apt.policy(name)).candidate).toBe("1.0");
+    }
+    const download = await apt.get(["download", "big-23"], { cwd: dir });
+    expect(download.code, download.output).toBe(0);
+  }, 90_000);
+
   it("follows a newer release, and a rollback: re-activation reaches only fresh clients, release rollback reaches all", async ({
     expect,
   }) => {

@@ -55,7 +55,9 @@ describe("writeChunks and composeGzip", () => {
       expect(gunzipSync(member).length).toBe(c.plainSize);
     }
 
-    const digest = await composeGzip(env.BLOBS, repo, chunks);
+    const { gzip: digest, plain } = await composeGzip(env.BLOBS, repo, chunks);
+    const text = hashBytes(new TextEncoder().encode(expected));
+    expect(plain).toEqual({ size: text.size, sha256: text.sha256 });
     const gz = await stored(repo, digest.sha256);
     const h = hashBytes(gz);
     expect(digest).toEqual({ size: gz.length, md5: h.md5, sha256: h.sha256, sha512: h.sha512 });

@@ -105,9 +105,13 @@ describe("a Packages index of several chunks", () => {
     const first = must(generated).document.release_text;
     const gz = listed(first, "main/binary-amd64/Packages.gz");
     expect(gz).not.toBeNull();
-    // Too large for one chunk: no uncompressed Packages, as in Debian's archive.
-    expect(listed(first, "main/binary-amd64/Packages")).toBeNull();
     const all = await stanzas(gz?.sha256 ?? "");
+    // Too large for one chunk: the uncompressed Packages is listed (apt looks the index up by that
+    // name and checks the text it decompresses) but not stored or served, as in Debian's archive.
+    const text = new TextEncoder().encode(`${all.join("\n\n")}\n\n`);
+    expect(listed(first, "main/binary-amd64/Packages")).toEqual({ sha256: hashBytes(text).sha256, size: text.length });
+    expect(await env.BLOBS.head(`repos/large/index/blobs/sha256/${hashBytes(text).sha256}`)).toBeNull();
+    expect(first).not.toMatch(/^ [0-9a-f]{32} +\d+ main\/binary-amd64\/Packages$/m);
     expect(all).toHaveLength(81);
     expect(all.map((s) => s.match(/^Package: (.+)$/m)?.[1])).toEqual([...names, "pkg-9999"]);
     const before = await chunkHashes();
