@@ -3,7 +3,7 @@
  * reprepro, aptly, apt-ftparchive (with its cache database) and dpkg-scanpackages, each installed
  * from Debian's packages when missing.
  *
- *   npm run bench:peers [-- --packages 2000 --runs 3 --concurrency 8]
+ *   npm run bench:peers [-- --packages 2000 --runs 3 --concurrency 8 --peers reprepro,aptly,apt-ftparchive,dpkg-scanpackages]
  *
  * Input: N + 2 small valid `.deb` files synthesized from real Debian control data (bench/synth.ts:
  * gzip, xz and zstd control members), N for the dist, one for the incremental publish and one for
@@ -54,6 +54,8 @@ const { values } = parseArgs({
     packages: { type: "string", default: "2000" },
     runs: { type: "string", default: "3" },
     concurrency: { type: "string", default: "8" },
+    /** Which peers to run; dpkg-scanpackages reads every .deb on every publish (about 14 minutes each at 63,000). */
+    peers: { type: "string", default: "reprepro,aptly,apt-ftparchive,dpkg-scanpackages" },
   },
 });
 const PACKAGES = positiveInt(values.packages, "--packages");
@@ -471,9 +473,17 @@ async function aptTimes(uri: string, keyring: string, names: string[]): Promise<
 
 // --- the run --------------------------------------------------------------------------------------
 
-const PEERS = ["reprepro", "aptly", "apt-ftparchive", "dpkg-scanpackages"] as const;
-type Tool = "armor" | (typeof PEERS)[number];
-const RUNNERS: Record<(typeof PEERS)[number], (input: Input) => Promise<Times>> = {
+const ALL_PEERS = ["reprepro", "aptly", "apt-ftparchive", "dpkg-scanpackages"] as const;
+type Peer = (typeof ALL_PEERS)[number];
+type Tool = "armor" | Peer;
+const PEERS: readonly Peer[] = values.peers.split(",").map((name) => {
+  const peer = ALL_PEERS.find((p) => p === name.trim());
+  if (peer === undefined)
+    throw new Error(`--peers takes a comma-separated list of ${ALL_PEERS.join(", ")}; not "${name}"`);
+  return peer;
+});
+if (!PEERS.includes("reprepro")) throw new Error("--peers must include reprepro: nginx serves its tree in step 4");
+const RUNNERS: Record<Peer, (input: Input) => Promise<Times>> = {
   reprepro,
   aptly,
   "apt-ftparchive": aptFtparchive,
@@ -600,9 +610,9 @@ function report(
   console.log(`|---|${tools.map(() => "---:").join("|")}|`);
   for (const { key, label } of steps) console.log(`| ${label} | ${tools.map((t) => s(step(t, key))).join(" | ")} |`);
   console.log(
-    `| 3a. Armor: pkgs add of the one package | ${s(step("armor", "incrementalAdd"))} | | | | |\n` +
-      `| 3b. Armor: publish after it | ${s(step("armor", "incrementalPublish"))} | | | | |\n` +
-      `| 3c. Armor: server-side generate (+1, POST …/generate) | ${s(step("armor", "generate"))} | | | | |`,
+    `| 3a. Armor: pkgs add of the one package | ${s(step("armor", "incrementalAdd"))} |${" |".repeat(PEERS.length)}\n` +
+      `| 3b. Armor: publish after it | ${s(step("armor", "incrementalPublish"))} |${" |".repeat(PEERS.length)}\n` +
+      `| 3c. Armor: server-side generate (+1, POST …/generate) | ${s(step("armor", "generate"))} |${" |".repeat(PEERS.length)}`,
   );
 
   console.log("\nArmor ÷ peer (below 1: Armor is faster):\n");
