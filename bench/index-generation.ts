@@ -32,7 +32,7 @@
  * created fresh and removed at the end.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -50,6 +50,7 @@ import {
   SAMPLE_MS,
   startWorker,
   stopWorker,
+  topFunctions,
   workerdProcesses,
   wrangler,
 } from "./local-worker.ts";
@@ -60,6 +61,8 @@ const { values } = parseArgs({
     packages: { type: "string", default: "60000" },
     concurrency: { type: "string", default: "8" },
     reuse: { type: "boolean", default: false },
+    /** Also take a CPU profile of each generate (bench/.work/index-generation-<N>-<step>.cpuprofile) and print its top functions. */
+    profile: { type: "boolean", default: false },
     bundle: { type: "string" },
   },
 });
@@ -301,9 +304,17 @@ async function main(): Promise<void> {
     await api.call("POST", `/admin/v1/repositories/${REPO}/reindex`);
 
     const steps: Step[] = [];
+    const profiled = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+      if (!values.profile || inspector === undefined) return fn();
+      const { value, profile } = await inspector.profiled(fn);
+      const file = join(import.meta.dirname, ".work", `index-generation-${PACKAGES}-${name}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      process.stderr.write(`CPU profile of ${name} in ${file}; self time:\n${topFunctions(profile).join("\n")}\n`);
+      return value;
+    };
     process.stderr.write("step 1: generate with every index dirty\n");
     const dirty = (await api.stats()).dirty;
-    const first = await measured(procs, isolate, () => api.generate());
+    const first = await measured(procs, isolate, () => profiled("full", () => api.generate()));
     steps.push({
       label: "1. full generate (all dirty)",
       members: wanted,
@@ -320,7 +331,7 @@ async function main(): Promise<void> {
     await api.putDeb(extra);
     await api.add("main", [extra]);
     const addOneSeconds = (performance.now() - addStart) / 1000;
-    const second = await measured(procs, isolate, () => api.generate());
+    const second = await measured(procs, isolate, () => profiled("plus-one", () => api.generate()));
     steps.push({
       label: "2. +1 package, generate",
       members: wanted + 1,

@@ -204,6 +204,31 @@ const NodeWebSocket = WebSocket as unknown as new (url: string, init: { headers:
  * and its Durable Object run in this one isolate, so its heap counts both: more than the object
  * alone would hold in production, never less.
  */
+/** A V8 CPU profile (DevTools protocol `Profiler.Profile`). */
+export interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Self time per function of a profile, largest first, as "ms  function  file:line". */
+export function topFunctions(profile: CpuProfile, limit = 25): string[] {
+  const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const frame = byNode.get(id)?.callFrame;
+    const name =
+      frame === undefined
+        ? "?"
+        : `${frame.functionName || "(anonymous)"}  ${frame.url.split("/").pop()}:${frame.lineNumber + 1}`;
+    self.set(name, (self.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
+  return [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit)
+    .map(([name, ms]) => `${ms.toFixed(0).padStart(7)} ms  ${name}`);
+}
+
 export class Inspector {
   readonly #ws: WebSocket;
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -234,11 +259,33 @@ export class Inspector {
   }
 
   heapUsage(): Promise<HeapUsage> {
+    return this.send("Runtime.getHeapUsage") as Promise<HeapUsage>;
+  }
+
+  /** One DevTools protocol call. */
+  send(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
     const id = ++this.#id;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve: (v) => resolve(v as HeapUsage), reject });
-      this.#ws.send(JSON.stringify({ id, method: "Runtime.getHeapUsage" }));
+      this.#pending.set(id, { resolve, reject });
+      this.#ws.send(JSON.stringify({ id, method, params }));
     });
+  }
+
+  /**
+   * Run `fn` under V8's sampling CPU profiler in the isolate; returns its value and the profile
+   * (Chrome's .cpuprofile format: open it in DevTools' Performance panel).
+   */
+  async profiled<T>(fn: () => Promise<T>): Promise<{ value: T; profile: CpuProfile }> {
+    await this.send("Profiler.enable");
+    await this.send("Profiler.setSamplingInterval", { interval: 200 });
+    await this.send("Profiler.start");
+    try {
+      const value = await fn();
+      const { profile } = (await this.send("Profiler.stop")) as { profile: CpuProfile };
+      return { value, profile };
+    } finally {
+      await this.send("Profiler.disable").catch(() => undefined);
+    }
   }
 
   close(): void {

@@ -416,31 +416,24 @@ export class Queries {
     range: { after: IndexKey; inclusive: boolean; before: IndexKey | null },
     limit: number,
   ): { member: MemberRecord; pkg: PackageRecord }[] {
-    const [an, av, aa] = range.after;
-    const [bn, bv, ba] = range.before ?? ["", "", ""];
+    // Plain row-value comparisons, one statement per shape of range, so that SQLite walks the
+    // members primary key from the start of the range (an OR of bounds made it scan the whole index
+    // for every page: quadratic in the index's size).
+    const lower = range.inclusive ? ">=" : ">";
+    const upper = range.before === null ? "" : "AND (m.name, m.version, m.architecture) < (?, ?, ?)";
     return this.#all(
       `SELECT m.dist, m.component, m.name, m.version, m.architecture, m.sha256, m.pool_path,
          p.source, p.fields, p.size, p.md5, p.sha1, p.sha512, p.uploaded_at
        FROM members m JOIN packages p ON p.sha256 = m.sha256
        WHERE m.release_id = ? AND m.dist = ? AND m.component = ? AND m.architecture IN (?, 'all')
-         AND ((m.name, m.version, m.architecture) > (?, ?, ?) OR (? AND (m.name, m.version, m.architecture) = (?, ?, ?)))
-         AND (? OR (m.name, m.version, m.architecture) < (?, ?, ?))
+         AND (m.name, m.version, m.architecture) ${lower} (?, ?, ?) ${upper}
        ORDER BY m.name, m.version, m.architecture LIMIT ?`,
       release,
       dist,
       component,
       architecture,
-      an,
-      av,
-      aa,
-      range.inclusive ? 1 : 0,
-      an,
-      av,
-      aa,
-      range.before === null ? 1 : 0,
-      bn,
-      bv,
-      ba,
+      ...range.after,
+      ...(range.before ?? []),
       limit,
     ).map((r) => ({ member: toMember(r), pkg: toPackage(r) }));
   }
