@@ -33,3 +33,59 @@ export async function putBytes(bucket: R2Bucket, repositoryId: string, bytes: Ui
   if ((await bucket.head(key)) === null) await bucket.put(key, bytes, { sha256 });
   return { size, md5, sha256, sha512 };
 }
+
+/** One stored object of a file made of several (a Packages.gz kept as its chunks' gzip members). */
+export interface BlobPart {
+  sha256: string;
+  size: number;
+}
+
+/**
+ * The bytes of `parts` back to back, or the `range` of them, as one stream: each object is read
+ * from R2 only when the one before it has been consumed, so one part's bytes are in flight at a time.
+ */
+export function concatenatedBlobs(
+  bucket: R2Bucket,
+  repositoryId: string,
+  parts: readonly BlobPart[],
+  range?: { offset: number; length: number },
+): ReadableStream<Uint8Array> {
+  const total = parts.reduce((n, p) => n + p.size, 0);
+  const start = range?.offset ?? 0;
+  const end = range === undefined ? total : Math.min(total, range.offset + range.length);
+  const pieces: { sha256: string; range: { offset: number; length: number } }[] = [];
+  let at = 0;
+  for (const p of parts) {
+    const from = Math.max(start, at);
+    const to = Math.min(end, at + p.size);
+    if (from < to) pieces.push({ sha256: p.sha256, range: { offset: from - at, length: to - from } });
+    at += p.size;
+  }
+  let next = 0;
+  let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        if (reader === null) {
+          const piece = pieces[next++];
+          if (piece === undefined) {
+            controller.close();
+            return;
+          }
+          const object = await bucket.get(blobKey(repositoryId, piece.sha256), { range: piece.range });
+          if (object === null) throw new Error(`part ${piece.sha256} of a stored file is missing from R2`);
+          reader = object.body.getReader();
+        }
+        const { done, value } = await reader.read();
+        if (!done) {
+          controller.enqueue(value);
+          return;
+        }
+        reader = null;
+      }
+    },
+    async cancel(reason) {
+      await reader?.cancel(reason);
+    },
+  });
+}

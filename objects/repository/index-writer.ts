@@ -5,9 +5,9 @@
  * A chunk is a run of stanzas in (name, version, architecture) order, about CHUNK_BYTES of text,
  * stored as one gzip member at its content address. `Packages.gz` is the chunks' members
  * concatenated, which is a valid gzip file (RFC 1952 §2.2: "a gzip file consists of a series of
- * members"; zlib's gzread, which apt uses, reads them all). Only the composition streams over the
- * whole index, and it moves compressed bytes: about 9 MiB at 63,000 packages, never in memory at
- * once (DESIGN.md §7).
+ * members"; zlib's gzread, which apt uses, reads them all). It is served as those members read
+ * from R2 one after another (FileRef.parts), never stored whole: only hashing it for the Release
+ * reads the whole index, one member at a time (about 9 MiB of gzip at 63,000 packages, DESIGN.md §7).
  *
  * The uncompressed `Packages` is stored only for an index of one chunk. A larger index lists it in
  * the Release by size and SHA-256 without storing it, as Debian's archive does: apt looks an index
@@ -97,19 +97,19 @@ export async function writeChunks(
   return written;
 }
 
-/** What composing an index gives: Packages.gz as stored, and the uncompressed text's size and SHA-256. */
+/** Packages.gz's digest (as concatenated members) and the uncompressed text's size and SHA-256. */
 export interface ComposedIndex {
   gzip: BlobDigest;
   plain: { size: number; sha256: string };
 }
 
 /**
- * Store the concatenation of `chunks`' gzip members at its content address. Two passes over the
- * members in R2, because the address is the hash of the whole: one to hash (and to hash the
- * uncompressed text, which the Release lists, one member at a time), one to put with the length
- * and SHA-256 now known (R2 checks it). A single chunk is already its own concatenation.
+ * Hash the concatenation of `chunks`' gzip members, which is Packages.gz, and the text it
+ * decompresses to, which the Release lists as Packages: one pass over the members in R2, one in
+ * memory at a time. Nothing is written: Packages.gz is served as its chunks (FileRef.parts), since
+ * storing it whole would mean a second pass, the address being the hash of the whole.
  */
-export async function composeGzip(
+export async function hashChunks(
   bucket: R2Bucket,
   repositoryId: string,
   chunks: readonly Pick<ChunkRecord, "gzipSha256" | "gzipSize" | "plainSize">[],
@@ -142,50 +142,10 @@ export async function composeGzip(
     plainSize += text.length;
   }
   const { size, md5, sha256, sha512 } = hasher.digest();
-  const key = blobKey(repositoryId, sha256);
-  if ((await bucket.head(key)) === null) {
-    const body = concatenated(bucket, repositoryId, chunks).pipeThrough(new FixedLengthStream(size));
-    await bucket.put(key, body, { sha256 });
-  }
   return { gzip: { size, md5, sha256, sha512 }, plain: { size: plainSize, sha256: plainHash.digest("hex") } };
 }
 
 function gzip(bytes: Uint8Array): Uint8Array {
   const out = gzipSync(bytes, { level: GZIP_LEVEL });
   return new Uint8Array(out.buffer, out.byteOffset, out.length);
-}
-
-/** The chunks' stored bytes as one stream, read one object at a time. */
-function concatenated(
-  bucket: R2Bucket,
-  repositoryId: string,
-  chunks: readonly Pick<ChunkRecord, "gzipSha256" | "gzipSize">[],
-): ReadableStream<Uint8Array> {
-  let next = 0;
-  let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      for (;;) {
-        if (reader === null) {
-          const chunk = chunks[next++];
-          if (chunk === undefined) {
-            controller.close();
-            return;
-          }
-          const object = await bucket.get(blobKey(repositoryId, chunk.gzipSha256));
-          if (object === null) throw new Error(`index chunk ${chunk.gzipSha256} is missing from R2`);
-          reader = object.body.getReader();
-        }
-        const { done, value } = await reader.read();
-        if (!done) {
-          controller.enqueue(value);
-          return;
-        }
-        reader = null;
-      }
-    },
-    async cancel(reason) {
-      await reader?.cancel(reason);
-    },
-  });
 }

@@ -169,9 +169,12 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (release_id, dist, component, architecture, start_name, start_version, start_architecture)
       ) WITHOUT ROWID;
       CREATE INDEX index_chunks_gzip_sha256 ON index_chunks (gzip_sha256);
-      -- An index of several chunks lists its uncompressed Packages in the Release (apt looks an index
-      -- up by that name) without storing it: stored = 0, only its size and SHA-256 are known.
-      ALTER TABLE index_files ADD COLUMN stored INTEGER NOT NULL DEFAULT 1;
+      -- How an index file's bytes are kept: 'blob' at its SHA-256; 'chunks', the Packages.gz of an
+      -- index of several chunks, served as its chunks' members in key order; 'listed', the
+      -- uncompressed Packages of such an index, which the Release lists (apt looks an index up by
+      -- that name) but nothing stores or serves: only its size and SHA-256 are known.
+      ALTER TABLE index_files ADD COLUMN storage TEXT NOT NULL DEFAULT 'blob'
+        CHECK (storage IN ('blob', 'chunks', 'listed'));
       -- Indexes generated before chunks existed have no chunk rows: rebuild them on the next generate.
       UPDATE indexes SET dirty = 1;
     `,

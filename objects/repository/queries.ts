@@ -79,8 +79,10 @@ export interface IndexFileRecord {
   sha256: string;
   sha512: string;
   generatedAt: number;
-  /** False for an uncompressed Packages the Release lists but R2 does not hold (md5 and sha512 are then ""). */
-  stored: boolean;
+  /** See migration 2: 'blob' at `sha256`, 'chunks' (the index's chunks in key order), 'listed' (md5 and sha512 are then ""). */
+  storage: "blob" | "chunks" | "listed";
+  /** The release the row belongs to, when read back (by-hash looks across releases). */
+  release?: string;
 }
 
 export interface ScopeRecord {
@@ -286,8 +288,8 @@ export class Queries {
     );
     this.#run(
       `INSERT INTO index_files (release_id, dist, path, component, architecture, size, md5, sha256, sha512, generated_at,
-         stored)
-       SELECT ?, dist, path, component, architecture, size, md5, sha256, sha512, generated_at, stored
+         storage)
+       SELECT ?, dist, path, component, architecture, size, md5, sha256, sha512, generated_at, storage
        FROM index_files WHERE release_id = ?`,
       to,
       from,
@@ -651,7 +653,7 @@ export class Queries {
     for (const f of files) {
       this.#run(
         `INSERT INTO index_files (release_id, dist, path, component, architecture, size, md5, sha256, sha512, generated_at,
-           stored)
+           storage)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         release,
         dist,
@@ -663,7 +665,7 @@ export class Queries {
         f.sha256,
         f.sha512,
         f.generatedAt,
-        f.stored ? 1 : 0,
+        f.storage,
       );
     }
   }
@@ -676,7 +678,7 @@ export class Queries {
 
   indexFile(release: string, dist: string, path: string): IndexFileRecord | null {
     const r = this.#first(
-      "SELECT * FROM index_files WHERE release_id = ? AND dist = ? AND path = ? AND stored = 1",
+      "SELECT * FROM index_files WHERE release_id = ? AND dist = ? AND path = ? AND storage != 'listed'",
       release,
       dist,
       path,
@@ -729,7 +731,7 @@ export class Queries {
   ): IndexFileRecord | null {
     const r = this.#first(
       `SELECT f.* FROM index_files f JOIN releases r ON r.id = f.release_id
-       WHERE f.${column} = ? AND f.stored = 1 AND f.dist = ? AND (f.component || '/binary-' || f.architecture) = ? AND ${RETAINED}
+       WHERE f.${column} = ? AND f.storage != 'listed' AND f.dist = ? AND (f.component || '/binary-' || f.architecture) = ? AND ${RETAINED}
        LIMIT 1`,
       hex,
       dist,
@@ -836,9 +838,9 @@ export class Queries {
       package_bytes: n("SELECT coalesce(sum(size), 0) AS n FROM packages"),
       releases: n("SELECT count(*) AS n FROM releases"),
       memberships: n("SELECT count(*) AS n FROM members"),
-      index_files: n("SELECT count(DISTINCT sha256) AS n FROM index_files WHERE stored = 1"),
+      index_files: n("SELECT count(DISTINCT sha256) AS n FROM index_files WHERE storage != 'listed'"),
       index_bytes: n(
-        "SELECT coalesce(sum(size), 0) AS n FROM (SELECT DISTINCT sha256, size FROM index_files WHERE stored = 1)",
+        "SELECT coalesce(sum(size), 0) AS n FROM (SELECT DISTINCT sha256, size FROM index_files WHERE storage != 'listed')",
       ),
       dirty_indexes: n(
         "SELECT count(*) AS n FROM indexes i JOIN releases r ON r.id = i.release_id WHERE r.state = 'open' AND i.dirty = 1",
@@ -853,12 +855,12 @@ export class Queries {
     const out: { sha256: string; size: number; kind: "package" | "index" | "release" }[] = [];
     for (const r of this.#all("SELECT sha256, size FROM packages"))
       out.push({ sha256: str(r.sha256), size: num(r.size), kind: "package" });
-    for (const r of this.#all("SELECT DISTINCT sha256, size FROM index_files WHERE stored = 1"))
+    for (const r of this.#all("SELECT DISTINCT sha256, size FROM index_files WHERE storage = 'blob'"))
       out.push({ sha256: str(r.sha256), size: num(r.size), kind: "index" });
     // A one-chunk index's Packages.gz is its chunk's blob: count each blob once.
     for (const r of this.#all(
       `SELECT DISTINCT gzip_sha256 AS sha256, gzip_size AS size FROM index_chunks
-       WHERE gzip_sha256 NOT IN (SELECT sha256 FROM index_files WHERE stored = 1)`,
+       WHERE gzip_sha256 NOT IN (SELECT sha256 FROM index_files WHERE storage = 'blob')`,
     ))
       out.push({ sha256: str(r.sha256), size: num(r.size), kind: "index" });
     for (const r of this.#all(
@@ -972,8 +974,14 @@ function toIndexFile(r: Row): IndexFileRecord {
     sha256: str(r.sha256),
     sha512: str(r.sha512),
     generatedAt: num(r.generated_at),
-    stored: num(r.stored) === 1,
+    storage: parseStorage(str(r.storage)),
+    release: str(r.release_id),
   };
+}
+
+function parseStorage(text: string): IndexFileRecord["storage"] {
+  if (text === "blob" || text === "chunks" || text === "listed") return text;
+  throw new Error(`index file storage "${text}" is not blob, chunks or listed`);
 }
 
 /** Control fields are stored as JSON pairs; read back defensively (STYLE.md: parse what storage returns). */

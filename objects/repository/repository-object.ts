@@ -23,8 +23,8 @@ import {
   type UnsignedIndexDocument,
 } from "../../schema/index-document.ts";
 import type { Result } from "../../schema/result.ts";
-import { blobKey, blobPrefix, putBytes } from "./blobs.ts";
-import { CHUNK_BYTES, composeGzip, type KeyedEntry, type WrittenChunk, writeChunks } from "./index-writer.ts";
+import { type BlobPart, blobKey, blobPrefix, putBytes } from "./blobs.ts";
+import { CHUNK_BYTES, hashChunks, type KeyedEntry, type WrittenChunk, writeChunks } from "./index-writer.ts";
 import { migrate } from "./migrations.ts";
 import {
   type DistRecord,
@@ -85,6 +85,8 @@ export interface MemberSummary extends PackageSummary {
 export interface FileRef {
   sha256: string;
   size: number;
+  /** A file kept as several blobs (a large index's Packages.gz: its chunks), served back to back. */
+  parts?: BlobPart[];
   lastModified: number;
   /** Immutable by content (by-hash, pool without version reuse); dists files change with the active release. */
   immutable: boolean;
@@ -697,12 +699,27 @@ export class RepositoryObject extends DurableObject<Env> {
         algorithm === "SHA256" ? "sha256" : algorithm === "SHA512" ? "sha512" : algorithm === "MD5Sum" ? "md5" : null;
       if (column === null || hex === undefined) return null;
       const f = this.#q.byHash(dist, `${component}/${binary}`, column, hex.toLowerCase(), retainedAfter);
-      return f === null ? null : { sha256: f.sha256, size: f.size, lastModified: f.generatedAt, immutable: true };
+      return f === null
+        ? null
+        : { sha256: f.sha256, size: f.size, lastModified: f.generatedAt, immutable: true, ...this.#parts(dist, f) };
     }
     const f = this.#q.indexFile(r.id, dist, file);
     return f === null
       ? null
-      : { sha256: f.sha256, size: f.size, lastModified: r.activatedAt ?? f.generatedAt, immutable: false };
+      : {
+          sha256: f.sha256,
+          size: f.size,
+          lastModified: r.activatedAt ?? f.generatedAt,
+          immutable: false,
+          ...this.#parts(dist, f),
+        };
+  }
+
+  /** The blobs an index file kept as chunks is served from, in order. */
+  #parts(dist: string, f: IndexFileRecord): { parts?: BlobPart[] } {
+    if (f.storage !== "chunks" || f.release === undefined) return {};
+    const chunks = this.#q.chunks(f.release, dist, f.component, f.architecture);
+    return { parts: chunks.map((c) => ({ sha256: c.gzipSha256, size: c.gzipSize })) };
   }
 
   /** The release that was active at `at` (ms since the epoch), per the activation log. */
@@ -1033,15 +1050,25 @@ export class RepositoryObject extends DurableObject<Env> {
     }
     const first = chunks[0];
     if (first !== undefined) first.start = FIRST_KEY;
-    const composed = await composeGzip(bucket, s.id, chunks);
-    const stored = chunks.length <= 1 ? await putBytes(bucket, s.id, first?.plain ?? new Uint8Array()) : null;
+    const composed = await hashChunks(bucket, s.id, chunks);
+    // One chunk (or none) is a small index: its Packages.gz is one blob, and its text is stored too.
+    const small = chunks.length <= 1;
+    const stored = small ? await putBytes(bucket, s.id, first?.plain ?? new Uint8Array()) : null;
     const at = Date.now();
     const dir = `${scope.component}/binary-${scope.architecture}`;
     const files: IndexFileRecord[] = [
-      { path: `${dir}/Packages.gz`, ...scope, ...composed.gzip, generatedAt: at, stored: true },
+      { path: `${dir}/Packages.gz`, ...scope, ...composed.gzip, generatedAt: at, storage: small ? "blob" : "chunks" },
       stored !== null
-        ? { path: `${dir}/Packages`, ...scope, ...stored, generatedAt: at, stored: true }
-        : { path: `${dir}/Packages`, ...scope, ...composed.plain, md5: "", sha512: "", generatedAt: at, stored: false },
+        ? { path: `${dir}/Packages`, ...scope, ...stored, generatedAt: at, storage: "blob" }
+        : {
+            path: `${dir}/Packages`,
+            ...scope,
+            ...composed.plain,
+            md5: "",
+            sha512: "",
+            generatedAt: at,
+            storage: "listed",
+          },
     ];
 
     this.ctx.storage.transactionSync(() => {

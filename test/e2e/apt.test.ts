@@ -4,6 +4,7 @@
  * configuration (test/e2e/apt.ts) whose only trust is the keyring each repository publishes
  * (deb822 `Signed-By:`). Never `--allow-unauthenticated`, never `trusted=yes`.
  */
+import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -202,6 +203,19 @@ describe("apt-get against Armor", () => {
     );
     const members = gz.reduce((n, _, i) => (gz[i] === 0x1f && gz[i + 1] === 0x8b && gz[i + 2] === 8 ? n + 1 : n), 0);
     expect(members).toBeGreaterThanOrEqual(3);
+    // Served as its members back to back: HEAD, ETag and a Range across a member boundary agree with the bytes.
+    const url = `${root(repo)}/dists/stable/main/binary-amd64/Packages.gz`;
+    const sha = createHash("sha256").update(gz).digest("hex");
+    const head = await fetch(url, { method: "HEAD" });
+    expect([head.status, head.headers.get("content-length"), head.headers.get("etag")]).toEqual([
+      200,
+      String(gz.length),
+      `"${sha}"`,
+    ]);
+    const second = gz.indexOf(Buffer.from([0x1f, 0x8b, 8]), 1);
+    const ranged = await fetch(url, { headers: { range: `bytes=${second - 100}-${second + 99}` } });
+    expect(ranged.status).toBe(206);
+    expect(Buffer.from(await ranged.arrayBuffer())).toEqual(gz.subarray(second - 100, second + 100));
 
     const apt = await aptFor(repo, ["stable"]);
     const update = await apt.get(["update"]);

@@ -5,8 +5,8 @@ import { describe, it } from "vitest";
 import { concat } from "../../deb/bytes.ts";
 import { hashBytes } from "../../deb/hash.ts";
 import { renderStanza } from "../../deb/packages.ts";
-import { blobKey } from "../../objects/repository/blobs.ts";
-import { CHUNK_BYTES, composeGzip, writeChunks } from "../../objects/repository/index-writer.ts";
+import { blobKey, concatenatedBlobs } from "../../objects/repository/blobs.ts";
+import { CHUNK_BYTES, hashChunks, writeChunks } from "../../objects/repository/index-writer.ts";
 import { MIGRATIONS } from "../../objects/repository/migrations.ts";
 import { FIRST_KEY } from "../../objects/repository/queries.ts";
 
@@ -55,16 +55,29 @@ describe("writeChunks and composeGzip", () => {
       expect(gunzipSync(member).length).toBe(c.plainSize);
     }
 
-    const { gzip: digest, plain } = await composeGzip(env.BLOBS, repo, chunks);
+    const { gzip: digest, plain } = await hashChunks(env.BLOBS, repo, chunks);
     const text = hashBytes(new TextEncoder().encode(expected));
     expect(plain).toEqual({ size: text.size, sha256: text.sha256 });
-    const gz = await stored(repo, digest.sha256);
+    const parts = chunks.map((c) => ({ sha256: c.gzipSha256, size: c.gzipSize }));
+    const gz = new Uint8Array(await new Response(concatenatedBlobs(env.BLOBS, repo, parts)).arrayBuffer());
     const h = hashBytes(gz);
     expect(digest).toEqual({ size: gz.length, md5: h.md5, sha256: h.sha256, sha512: h.sha512 });
     // Members back to back, as RFC 1952 defines a gzip file; any gunzip reads them all.
     const members = await Promise.all(chunks.map((c) => stored(repo, c.gzipSha256)));
     expect(gz).toEqual(concat(members));
     expect(gunzipSync(gz).toString("utf8")).toBe(expected);
+    // Any byte range, across members, is the same bytes.
+    for (const [offset, length] of [
+      [0, 10],
+      [(chunks[0]?.gzipSize ?? 0) - 5, 10],
+      [1000, gz.length],
+      [gz.length - 1, 1],
+    ] as const) {
+      const slice = new Uint8Array(
+        await new Response(concatenatedBlobs(env.BLOBS, repo, parts, { offset, length })).arrayBuffer(),
+      );
+      expect(slice).toEqual(gz.subarray(offset, offset + length));
+    }
   });
 
   it("keep the plain text of an index that is one chunk", async ({ expect }) => {

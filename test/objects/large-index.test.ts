@@ -8,6 +8,7 @@ import { env } from "cloudflare:workers";
 import { gunzipSync } from "node:zlib";
 import { describe, it } from "vitest";
 import { hashBytes } from "../../deb/hash.ts";
+import { concatenatedBlobs } from "../../objects/repository/blobs.ts";
 import { CHUNK_BYTES } from "../../objects/repository/index-writer.ts";
 
 /** The value of an RPC result, or the failure as an exception (RPC typing loses the union's narrowing). */
@@ -63,8 +64,16 @@ function repository(id: string) {
     },
     /** The stanzas of the gzipped index stored under `sha256`, after checking its hash. */
     async stanzas(sha256: string): Promise<string[]> {
-      const object = await env.BLOBS.get(`repos/${id}/blobs/sha256/${sha256}`);
-      const gz = new Uint8Array((await object?.arrayBuffer()) ?? new ArrayBuffer(0));
+      // Packages.gz is served as the open release's chunks back to back (FileRef.parts).
+      const parts = await runInDurableObject(stub, (_instance, state) =>
+        state.storage.sql
+          .exec<{ sha256: string; size: number }>(
+            `SELECT gzip_sha256 AS sha256, gzip_size AS size FROM index_chunks c JOIN releases r ON r.id = c.release_id
+             WHERE r.state = 'open' ORDER BY start_name, start_version, start_architecture`,
+          )
+          .toArray(),
+      );
+      const gz = new Uint8Array(await new Response(concatenatedBlobs(env.BLOBS, id, parts)).arrayBuffer());
       if (hashBytes(gz).sha256 !== sha256) throw new Error(`blob ${sha256} does not have that hash`);
       return gunzipSync(gz)
         .toString("utf8")

@@ -8,7 +8,7 @@
  * workers.dev hosts; on a custom domain it is the colo's cache.)
  */
 import type { Context } from "hono";
-import { blobKey } from "../../objects/repository/blobs.ts";
+import { blobKey, concatenatedBlobs } from "../../objects/repository/blobs.ts";
 import type { FileRef } from "../../objects/repository/repository-object.ts";
 import { authorize } from "../access.ts";
 import { fail, unwrap } from "../errors.ts";
@@ -110,10 +110,17 @@ async function serveReleasePath(
       return range ? sliceStream(cached.body, range.offset, range.length) : cached.body;
     }
     if (cached) await cached.body?.cancel();
-    const object = await c.env.BLOBS.get(blobKey(repo.id, found.sha256), range ? { range } : {});
-    if (object === null) return null;
-    if (range || found.size > CACHE_BYTES_LIMIT || c.req.method !== "GET") return object.body;
-    const [forClient, forCache] = object.body.tee();
+    let stored: ReadableStream<Uint8Array>;
+    if (found.parts) {
+      // A large index's Packages.gz: its chunks' gzip members, back to back (index-writer.ts).
+      stored = concatenatedBlobs(c.env.BLOBS, repo.id, found.parts, range ?? undefined);
+    } else {
+      const object = await c.env.BLOBS.get(blobKey(repo.id, found.sha256), range ? { range } : {});
+      if (object === null) return null;
+      stored = object.body;
+    }
+    if (range || found.size > CACHE_BYTES_LIMIT || c.req.method !== "GET") return stored;
+    const [forClient, forCache] = stored.tee();
     c.executionCtx.waitUntil(
       cache.put(
         blobCache,
