@@ -13,11 +13,12 @@ export interface ClientOptions {
   fetch?: typeof fetch;
 }
 
-export type Body = string | Uint8Array | ReadableStream<Uint8Array> | (() => ReadableStream<Uint8Array>);
+/** A FormData body is replayable as it is: fetch encodes it afresh on every attempt. */
+export type Body = string | Uint8Array | FormData | ReadableStream<Uint8Array> | (() => ReadableStream<Uint8Array>);
 
 export interface RequestOptions {
   method?: string;
-  /** JSON body (serialized), or raw bytes / a stream factory (called once per attempt). */
+  /** JSON body (serialized), or raw bytes / form data / a stream factory (called once per attempt). */
   json?: unknown;
   body?: Body;
   headers?: Record<string, string>;

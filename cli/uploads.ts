@@ -1,10 +1,13 @@
 /**
- * Uploading packages: hash each file locally, ask the repository whether it has that hash (and skip
- * the body if so), then send it in one request or, above the single-request limit, in parts.
- * Files go in parallel (bounded); each transient failure is retried by the client with backoff.
+ * Uploading packages: hash each file locally, ask the repository which hashes it already has (one
+ * request per 1000 files) and skip those, then send the rest: small files many to a request
+ * (`POST …/blobs`, multipart/form-data), larger ones alone, and above the single-request limit in
+ * parts. Requests go in parallel (bounded); each transient failure is retried by the client with
+ * backoff.
  */
 import { createHash } from "node:crypto";
-import { createReadStream, statSync } from "node:fs";
+import { createReadStream, openAsBlob, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { Readable } from "node:stream";
 import type { ApiClient } from "./client.ts";
@@ -14,6 +17,18 @@ import { Progress } from "./progress.ts";
 
 /** The Worker's single-request limit (worker/routes/packages.ts); larger files go multipart. */
 export const SINGLE_UPLOAD_LIMIT = 100 * 1024 * 1024;
+/** The Worker's per-file limit in a batch (worker/batch-upload.ts); larger files go alone. */
+export const BATCH_FILE_LIMIT = 8 * 1024 * 1024;
+/**
+ * A batch closes at this many files or bytes, whichever comes first: well inside the Worker's
+ * 1000 files and 32 MiB, large enough that per-request costs vanish (bench/RESULTS.md).
+ */
+export const BATCH_FILES = 256;
+export const BATCH_BYTES = 8 * 1024 * 1024;
+/** Hashes per existence check (`POST …/blobs/lookup` takes at most 1000). */
+const LOOKUP_SIZE = 1000;
+/** Files hashed at once: reading is the slow part, and small files are many. */
+const HASH_CONCURRENCY = 16;
 
 export interface UploadedFile {
   file: string;
@@ -26,8 +41,25 @@ export interface UploadedFile {
   status: "uploaded" | "present";
 }
 
+interface PackageSummary {
+  sha256: string;
+  name: string;
+  version: string;
+  architecture: string;
+  size: number;
+}
+
 interface PackageAnswer {
-  package: { sha256: string; name: string; version: string; architecture: string; size: number };
+  package: PackageSummary;
+}
+
+export interface UploadOptions {
+  /** Requests in flight: batches, or single files. */
+  concurrency?: number;
+  /** Files above this go in parts (default SINGLE_UPLOAD_LIMIT). */
+  multipartThreshold?: number;
+  /** Files above this go alone rather than in a batch (default BATCH_FILE_LIMIT). */
+  batchFileLimit?: number;
 }
 
 export async function uploadFiles(
@@ -35,7 +67,7 @@ export async function uploadFiles(
   repository: string,
   files: string[],
   out: Output,
-  options: { concurrency?: number; multipartThreshold?: number } = {},
+  options: UploadOptions = {},
 ): Promise<UploadedFile[]> {
   const sizes = files.map((file) => {
     try {
@@ -47,52 +79,122 @@ export async function uploadFiles(
       throw new UserError(`cannot read ${file}: no such file`, { hint: "check the path", cause });
     }
   });
+  const batchFileLimit = options.batchFileLimit ?? BATCH_FILE_LIMIT;
   const progress = new Progress(
     out,
     files.map((f, i) => ({ label: basename(f), total: sizes[i] ?? 0 })),
   );
   const results: UploadedFile[] = new Array(files.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < files.length; i = next++) {
-      const file = files[i] ?? "";
-      results[i] = await uploadOne(
-        client,
-        repository,
-        file,
-        sizes[i] ?? 0,
-        progress.bar(i),
-        options.multipartThreshold,
-      );
-    }
+  const hashes: string[] = new Array(files.length);
+  const pool = new Pool(options.concurrency ?? 4);
+
+  /** Small files in one request; the answer lists their packages in the same order. */
+  const sendBatch = (members: number[]) => async () => {
+    const answers = await uploadBatch(
+      client,
+      repository,
+      members.map((i) => ({ file: files[i] ?? "", sha256: hashes[i] ?? "" })),
+    );
+    members.forEach((i, k) => {
+      const answer = answers[k];
+      if (answer === undefined) throw new Error(`the batch answer has no entry for ${files[i]}`);
+      progress.bar(i)(sizes[i] ?? 0, "uploaded");
+      results[i] = summarize(files[i] ?? "", answer, "uploaded");
+    });
   };
+  const sendOne = (i: number) => async () => {
+    const file = files[i] ?? "";
+    const answer = await uploadOne(client, repository, file, hashes[i] ?? "", sizes[i] ?? 0, progress.bar(i), options);
+    results[i] = summarize(file, answer, "uploaded");
+  };
+
   try {
-    await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, files.length) }, worker));
+    // A group at a time: hash, ask which the repository has (one request), queue the rest. The
+    // pool takes a group's requests as slots free up, so the next group is hashed meanwhile.
+    for (const group of chunks(
+      files.map((_, i) => i),
+      LOOKUP_SIZE,
+    )) {
+      await inParallel(group, HASH_CONCURRENCY, async (i) => {
+        hashes[i] = await hashFile(files[i] ?? "", (sizes[i] ?? 0) <= batchFileLimit);
+      });
+      const answer = await client.json<{ packages: Record<string, PackageSummary | null> }>(
+        client.repo(repository, "/blobs/lookup"),
+        { json: { sha256: [...new Set(group.map((i) => hashes[i] ?? ""))] } },
+      );
+      let batch: number[] = [];
+      let batchBytes = 0;
+      for (const i of group) {
+        const size = sizes[i] ?? 0;
+        const found = answer.packages[hashes[i] ?? ""];
+        if (found) {
+          progress.bar(i)(size, "already uploaded");
+          results[i] = summarize(files[i] ?? "", { package: found }, "present");
+        } else if (size > batchFileLimit) {
+          await pool.add(sendOne(i));
+        } else {
+          if (batch.length >= BATCH_FILES || (batch.length > 0 && batchBytes + size > BATCH_BYTES)) {
+            await pool.add(sendBatch(batch));
+            batch = [];
+            batchBytes = 0;
+          }
+          batch.push(i);
+          batchBytes += size;
+        }
+      }
+      if (batch.length > 0) await pool.add(sendBatch(batch));
+    }
+    await pool.drain();
   } finally {
+    // Requests in flight finish (or fail) before the outcome is reported, even after a failure.
+    await pool.settled();
     progress.done();
   }
   return results;
 }
 
+/**
+ * Send small files in one request: one file part per `.deb`, named by its SHA-256, under the
+ * file's own name, which the server's refusals quote. The FormData is built once and sent again
+ * as it is if the client retries (file-backed Blobs are read afresh on every attempt).
+ */
+async function uploadBatch(
+  client: ApiClient,
+  repository: string,
+  members: { file: string; sha256: string }[],
+): Promise<PackageAnswer[]> {
+  const form = new FormData();
+  for (const m of members) form.append(m.sha256, await openAsBlob(m.file), basename(m.file));
+  try {
+    const answer = await client.json<{ packages: PackageAnswer[] }>(client.repo(repository, "/blobs"), {
+      body: form,
+    });
+    return answer.packages;
+  } catch (error) {
+    // Refusals of one file name it (details.file); anything else concerns the whole batch.
+    if (error instanceof ServerError && typeof error.details?.file !== "string") {
+      const names = members.map((m) => basename(m.file));
+      const which =
+        names.length <= 3 ? names.join(", ") : `${names.slice(0, 2).join(", ")} and ${names.length - 2} more`;
+      throw new ServerError(error.status, error.code, `${which}: ${error.message}`, error.details);
+    }
+    throw error;
+  }
+}
+
+/** Send one file alone: in one request, or in parts above the multipart threshold. */
 async function uploadOne(
   client: ApiClient,
   repository: string,
   file: string,
+  sha256: string,
   size: number,
   bar: (sent: number, note?: string) => void,
-  threshold = SINGLE_UPLOAD_LIMIT,
-): Promise<UploadedFile> {
-  const sha256 = await hashFile(file);
-  const known = await client.request(client.repo(repository, `/blobs/${sha256}`), { allow: [404] });
-  if (known.status === 200) {
-    const answer = (await known.json()) as PackageAnswer;
-    bar(size, "already uploaded");
-    return summarize(file, answer, "present");
-  }
-  await known.body?.cancel();
+  options: UploadOptions,
+): Promise<PackageAnswer> {
   try {
     const answer =
-      size > threshold
+      size > (options.multipartThreshold ?? SINGLE_UPLOAD_LIMIT)
         ? await multipart(client, repository, file, sha256, size, bar)
         : await client.json<PackageAnswer>(client.repo(repository, `/blobs/${sha256}`), {
             method: "PUT",
@@ -100,7 +202,7 @@ async function uploadOne(
             body: () => counted(file, 0, size, bar),
           });
     bar(size, "uploaded");
-    return summarize(file, answer, "uploaded");
+    return answer;
   } catch (error) {
     if (error instanceof ServerError) {
       throw new ServerError(error.status, error.code, `${basename(file)}: ${error.message}`, error.details);
@@ -170,10 +272,76 @@ function counted(
   return Readable.toWeb(stream) as ReadableStream<Uint8Array>;
 }
 
-async function hashFile(file: string): Promise<string> {
+/** SHA-256 of a file: read whole when small (one read beats a stream's many), streamed otherwise. */
+async function hashFile(file: string, small: boolean): Promise<string> {
   const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  if (small) hash.update(await readFile(file));
+  else for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest("hex");
+}
+
+/**
+ * At most `limit` tasks at once. `add` waits for a free slot, so a producer never runs ahead of
+ * the requests; the first failure is thrown by the next `add` and by `drain`.
+ */
+class Pool {
+  readonly #limit: number;
+  readonly #running = new Set<Promise<void>>();
+  #failure: { error: unknown } | null = null;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  async add(task: () => Promise<void>): Promise<void> {
+    while (this.#running.size >= this.#limit) await Promise.race(this.#running);
+    this.#throwFailure();
+    const run: Promise<void> = task()
+      .catch((error: unknown) => {
+        this.#failure ??= { error };
+      })
+      .finally(() => this.#running.delete(run));
+    this.#running.add(run);
+  }
+
+  /** Every task has finished; throws the first failure. */
+  async drain(): Promise<void> {
+    await this.settled();
+    this.#throwFailure();
+  }
+
+  /** Every task has finished, failed or not (tasks never reject: `add` keeps their failure). */
+  async settled(): Promise<void> {
+    await Promise.all(this.#running);
+  }
+
+  #throwFailure(): void {
+    if (this.#failure !== null) throw this.#failure.error;
+  }
+}
+
+/** Run `fn` over `items`, at most `limit` at a time; the first failure stops new work and is thrown. */
+async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await fn(item);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 function summarize(file: string, answer: PackageAnswer, status: UploadedFile["status"]): UploadedFile {

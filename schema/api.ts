@@ -47,6 +47,11 @@ export const AddPackagesSchema = z.object({
   packages: z.array(Sha256Schema).min(1).max(1000),
 });
 
+/** `POST …/blobs/lookup`: which of these packages does the repository have (the CLI skips those)? */
+export const LookupPackagesSchema = z.object({
+  sha256: z.array(Sha256Schema).min(1).max(1000),
+});
+
 export const RemovePackagesSchema = z.object({
   release: ReleaseIdSchema.nullable().default(null),
   dist: DistSchema,

@@ -20,7 +20,7 @@ export function register(pkgs: Command, io: Io): void {
     .description("upload .deb files and add them to a dist of the repository's open release")
     .requiredOption("--dist <dist>", "the dist (suite) to add to, e.g. stable")
     .option("--component <component>", "the component", "main")
-    .option("--concurrency <n>", "files uploaded at once", "4")
+    .option("--concurrency <n>", "upload requests in flight at once (a batch of small files, or one large file)", "4")
     .argument("<files...>", ".deb files")
     .addHelpText(
       "after",

@@ -193,6 +193,59 @@ export class Queries {
     return r === null ? null : toPackage(r);
   }
 
+  /**
+   * The identity and size of those of these packages the repository holds: what a batch upload
+   * needs to know, without reading and parsing each one's control fields.
+   */
+  packageHeads(
+    sha256s: readonly string[],
+  ): Map<string, Omit<PackageRecord, "source" | "fields" | "md5" | "sha1" | "sha512" | "uploadedAt">> {
+    const rows = this.#allIn(
+      (marks) => `SELECT sha256, name, version, architecture, size FROM packages WHERE sha256 IN (${marks})`,
+      sha256s,
+    );
+    return new Map(
+      rows.map((r) => [
+        str(r.sha256),
+        {
+          sha256: str(r.sha256),
+          name: str(r.name),
+          version: str(r.version),
+          architecture: str(r.architecture),
+          size: num(r.size),
+        },
+      ]),
+    );
+  }
+
+  /** Every version binding of these package names: a batch upload checks all of its own at once. */
+  bindingsOf(names: readonly string[]): { name: string; version: string; architecture: string; sha256: string }[] {
+    const rows = this.#allIn(
+      (marks) => `SELECT name, version, architecture, sha256 FROM versions WHERE name IN (${marks})`,
+      names,
+    );
+    return rows.map((r) => ({
+      name: str(r.name),
+      version: str(r.version),
+      architecture: str(r.architecture),
+      sha256: str(r.sha256),
+    }));
+  }
+
+  /**
+   * `SELECT … IN (…)` over many values in as few statements as the Durable Object's limit of 100
+   * bound parameters allows: each statement has a fixed cost that one query per value would pay
+   * a thousand times over for a batch.
+   */
+  #allIn(query: (marks: string) => string, values: readonly string[]): Row[] {
+    const rows: Row[] = [];
+    for (let i = 0; i < values.length; i += 100) {
+      const chunk = values.slice(i, i + 100);
+      rows.push(...this.#all(query(chunk.map(() => "?").join(", ")), ...chunk));
+    }
+    return rows;
+  }
+
   insertPackage(p: PackageRecord): void {
     this.#run(
       `INSERT INTO packages (sha256, name, version, architecture, source, fields, size, md5, sha1, sha512, uploaded_at)

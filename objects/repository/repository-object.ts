@@ -229,8 +229,114 @@ export class RepositoryObject extends DurableObject<Env> {
       hashes.sha256,
     );
     if (conflict) return conflict;
-    const now = Date.now();
-    const record: PackageRecord = {
+    const record = this.#packageRecord(upload, Date.now());
+    this.ctx.storage.transactionSync(() => this.#insertPackages([record]));
+    return ok({ package: summarizePackage(record), created: true });
+  }
+
+  /**
+   * Which of these hashes this repository holds: the batch form of `hasPackage`, so a client can
+   * skip every file the repository already has with one request.
+   */
+  async findPackages(sha256s: string[]): Promise<Outcome<Record<string, PackageSummary | null>>> {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    const held = this.#q.packageHeads(sha256s);
+    const found: Record<string, PackageSummary | null> = {};
+    for (const sha256 of sha256s) found[sha256] = held.get(sha256) ?? null;
+    return ok(found);
+  }
+
+  /**
+   * Would `registerPackages` accept this batch now? The Worker asks before it writes anything to R2,
+   * so a batch refused for a version conflict costs no writes and leaves nothing to clean up.
+   * Returns the hashes the repository does not have yet: only those need storing.
+   */
+  async checkPackages(uploads: (UploadedPackage & { file: string })[]): Promise<Outcome<{ missing: string[] }>> {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    const plan = this.#planBatch(s.value, uploads, Date.now());
+    if (!plan.ok) return plan;
+    return ok({ missing: plan.value.records.map((r) => r.sha256) });
+  }
+
+  /**
+   * Record a batch of packages whose bytes the Worker has stored and parsed: all or nothing, in
+   * one transaction. The rules are `registerPackage`'s, applied in order, plus one of the batch's
+   * own: two different files with the same (name, version, architecture) are refused, since
+   * which one should be bound would depend on their order in the request. The same content twice
+   * is fine; the later copy reports `created: false`. Results are in request order.
+   */
+  async registerPackages(
+    uploads: (UploadedPackage & { file: string })[],
+  ): Promise<Outcome<{ packages: { package: PackageSummary; created: boolean }[] }>> {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    const plan = this.#planBatch(s.value, uploads, Date.now());
+    if (!plan.ok) return plan;
+    const { records, packages } = plan.value;
+    if (records.length > 0) this.ctx.storage.transactionSync(() => this.#insertPackages(records));
+    return ok({ packages });
+  }
+
+  /**
+   * The rows a batch would insert and what each upload would report, or the batch's refusal
+   * naming the file. What the repository already holds is read for the whole batch up front, in a
+   * few statements rather than a few per package.
+   */
+  #planBatch(
+    s: Settings,
+    uploads: (UploadedPackage & { file: string })[],
+    now: number,
+  ): Outcome<{ records: PackageRecord[]; packages: { package: PackageSummary; created: boolean }[] }> {
+    const known: Map<string, PackageSummary> = this.#q.packageHeads([...new Set(uploads.map((u) => u.hashes.sha256))]);
+    const bound = new Map<string, string>();
+    if (!s.mayReuseVersions) {
+      for (const b of this.#q.bindingsOf([...new Set(uploads.map((u) => u.control.package))])) {
+        bound.set(`${b.name} ${b.version} ${b.architecture}`, b.sha256);
+      }
+    }
+    const records: PackageRecord[] = [];
+    const packages: { package: PackageSummary; created: boolean }[] = [];
+    const versions = new Map<string, UploadedPackage & { file: string }>();
+    for (const upload of uploads) {
+      const { control, hashes, file } = upload;
+      const { package: name, version, architecture } = control;
+      const key = `${name} ${version} ${architecture}`;
+      const first = versions.get(key);
+      if (first === undefined) versions.set(key, upload);
+      else if (first.hashes.sha256 !== hashes.sha256) {
+        return err(
+          "invalid_request",
+          `${first.file} and ${file} are both ${name} ${version} (${architecture}) but differ; a batch can bind a version to one content only`,
+          { file, other_file: first.file, name, version, architecture },
+        );
+      }
+      const held = known.get(hashes.sha256);
+      if (held !== undefined) {
+        packages.push({ package: held, created: false });
+        continue;
+      }
+      const binding = bound.get(key);
+      const conflict =
+        binding === undefined ? null : this.#versionConflict(s, name, version, architecture, hashes.sha256);
+      if (conflict?.ok === false) {
+        return err(conflict.error.code, `${file}: ${conflict.error.message}`, {
+          file,
+          sha256: hashes.sha256,
+          ...conflict.error.details,
+        });
+      }
+      const record = this.#packageRecord(upload, now);
+      records.push(record);
+      known.set(record.sha256, summarizePackage(record));
+      packages.push({ package: summarizePackage(record), created: true });
+    }
+    return ok({ records, packages });
+  }
+
+  #packageRecord({ control, hashes }: UploadedPackage, uploadedAt: number): PackageRecord {
+    return {
       sha256: hashes.sha256,
       name: control.package,
       version: control.version,
@@ -241,13 +347,16 @@ export class RepositoryObject extends DurableObject<Env> {
       md5: hashes.md5,
       sha1: hashes.sha1,
       sha512: hashes.sha512,
-      uploadedAt: now,
+      uploadedAt,
     };
-    this.ctx.storage.transactionSync(() => {
-      this.#q.insertPackage(record);
-      this.#q.bindVersion(record.name, record.version, record.architecture, record.sha256, now);
-    });
-    return ok({ package: summarizePackage(record), created: true });
+  }
+
+  /** Insert packages and bind their versions. Call inside a transaction. */
+  #insertPackages(records: PackageRecord[]): void {
+    for (const r of records) {
+      this.#q.insertPackage(r);
+      this.#q.bindVersion(r.name, r.version, r.architecture, r.sha256, r.uploadedAt);
+    }
   }
 
   /**

@@ -1,8 +1,11 @@
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { copyFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, inject, it } from "vitest";
+import { BATCH_FILE_LIMIT } from "../../cli/uploads.ts";
+import { buildDeb } from "../../deb/deb-writer.ts";
 import { type LocalStack, startLocalStack } from "../helpers/local-stack.ts";
 import { armor, writeDeb } from "./armor.ts";
 
@@ -152,6 +155,48 @@ describe("armor against the local stack", () => {
     });
   });
 
+  it("adds many small files in batches and one above the batch limit alone; a rerun sends nothing", async ({
+    expect,
+  }) => {
+    const repo = await newRepo();
+    const small = Array.from({ length: 12 }, (_, i) => writeDeb(work, `many${i}`, "1.0"));
+    const large = join(work, "large_1.0_amd64.deb");
+    writeFileSync(
+      large,
+      buildDeb({
+        fields: [
+          { name: "Package", value: "large" },
+          { name: "Version", value: "1.0" },
+          { name: "Architecture", value: "amd64" },
+          { name: "Maintainer", value: "Armor Tests <tests@armor.invalid>" },
+          { name: "Description", value: "a package above the batch limit" },
+        ],
+        // Incompressible, so the .deb stays above the limit.
+        files: [{ path: "/usr/share/large/blob", data: randomBytes(BATCH_FILE_LIMIT + 1024) }],
+      }),
+    );
+    const files = [...small.slice(0, 6), large, ...small.slice(6)];
+    const add = await armor(["pkgs", "add", "--repository", repo, "--dist", "stable", "--json", ...files], env());
+    expect(add.code, add.stderr).toBe(0);
+    const result = JSON.parse(add.stdout) as {
+      files: { file: string; name: string; status: string; size: number }[];
+      added: unknown[];
+    };
+    expect(result.files.map((f) => [f.file, f.status])).toEqual(files.map((f) => [f, "uploaded"]));
+    expect(result.files[6]).toMatchObject({ name: "large", size: statSync(large).size });
+    expect(result.added).toHaveLength(13);
+    const listed = JSON.parse((await armor(["pkgs", "list", "--repository", repo, "--json"], env())).stdout) as {
+      packages: { name: string }[];
+    };
+    expect(listed.packages.map((p) => p.name).sort()).toEqual(["large", ...small.map((_, i) => `many${i}`)].sort());
+
+    const again = await armor(["pkgs", "add", "--repository", repo, "--dist", "stable", ...files], env());
+    expect(again.code, again.stderr).toBe(0);
+    for (const f of files) expect(again.stderr).toContain(`already uploaded: ${basename(f)}`);
+    expect(again.stderr).not.toMatch(/^uploaded:/m);
+    expect(again.stdout).toContain("nothing changed");
+  }, 60_000);
+
   it("prints machine-readable results and errors with --json", async ({ expect }) => {
     const repo = await newRepo();
     await armor(["pkgs", "add", "--repository", repo, "--dist", "stable", writeDeb(work, "jsonpkg", "1.0")], env());
@@ -209,6 +254,25 @@ describe("armor's errors", () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("error: notes.deb: not a valid Debian package");
     expect(bad.stderr).toContain("(invalid_package, HTTP 400)");
+  });
+
+  it("refuses a batch with one broken package, names it, and stores none of the batch", async ({ expect }) => {
+    const repo = await newRepo();
+    const good = [writeDeb(work, "good-a", "1.0"), writeDeb(work, "good-b", "1.0")];
+    const broken = join(work, "broken_1.0_amd64.deb");
+    writeFileSync(broken, "!<arch>\nnot really\n");
+    const r = await armor(
+      ["pkgs", "add", "--repository", repo, "--dist", "stable", good[0] ?? "", broken, good[1] ?? ""],
+      env(),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("error: broken_1.0_amd64.deb: not a valid Debian package");
+    expect(r.stderr).toContain("(invalid_package, HTTP 400)");
+    // Nothing of the refused batch was kept: the good files are uploaded anew.
+    const retry = await armor(["pkgs", "add", "--repository", repo, "--dist", "stable", ...good], env());
+    expect(retry.code, retry.stderr).toBe(0);
+    for (const f of good) expect(retry.stderr).toContain(`uploaded: ${basename(f)}`);
+    expect(retry.stderr).not.toContain("already uploaded");
   });
 
   it("reports a signature by a key the repository does not trust", async ({ expect }) => {

@@ -87,14 +87,21 @@ const actions = {
       init: { method: "PUT", body: d.bytes },
     };
   },
+  batch: () => {
+    const d = deb(`pkg-${Math.random().toString(36).slice(2, 8)}`);
+    const form = new FormData();
+    form.append(d.sha256, new Blob([new Uint8Array(d.bytes)]), "pkg.deb");
+    // fetch sets the multipart Content-Type and Content-Length itself.
+    return { path: "/api/v1/repositories/acme/alpha/blobs", init: { method: "POST", body: form } };
+  },
   admin: () => ({ path: "/api/v1/repositories/acme/alpha/releases/r1/activate", init: { method: "POST" } }),
 } as const;
 
 const EXPECTED: Record<string, Record<keyof typeof actions, boolean>> = {
-  viewer: { read: true, write: false, admin: false },
-  uploader: { read: true, write: true, admin: false },
-  admin: { read: true, write: true, admin: true },
-  none: { read: false, write: false, admin: false },
+  viewer: { read: true, write: false, batch: false, admin: false },
+  uploader: { read: true, write: true, batch: true, admin: false },
+  admin: { read: true, write: true, batch: true, admin: true },
+  none: { read: false, write: false, batch: false, admin: false },
 };
 
 describe("roles through the Worker and the sidecar", () => {
@@ -114,7 +121,7 @@ describe("roles through the Worker and the sidecar", () => {
     } else {
       expect(res.status).toBe(403);
       expect(body.error?.code).toBe("forbidden");
-      const required = { read: "viewer", write: "uploader", admin: "admin" }[action];
+      const required = { read: "viewer", write: "uploader", batch: "uploader", admin: "admin" }[action];
       expect(body.error?.message).toContain(`needs the ${required} role on acme/alpha`);
     }
   });

@@ -2,7 +2,12 @@
  * Uploads and package membership, below /api/v1/repositories/:owner/:name:
  *
  *   GET  /blobs/:sha256                 does this repository have this package? (HEAD works too)
+ *   POST /blobs/lookup                  the same for many: {sha256: [...]} (≤ 1000) → {packages: {sha256: summary | null}}
  *   PUT  /blobs/:sha256                 upload a .deb (Content-Length required, ≤ 100 MB)
+ *   POST /blobs                         upload a batch of small .debs: multipart/form-data, one file part per
+ *                                       .deb named by its SHA-256 (curl -F "$sha256=@pkg.deb"); Content-Length
+ *                                       required, ≤ 1000 files, ≤ 32 MiB in all, ≤ 8 MiB each; all or nothing
+ *                                       → {packages: [{package, created}]} in request order (worker/batch-upload.ts)
  *   POST /uploads                       start a multipart upload {sha256, size}
  *   PUT  /uploads/:sha256/parts/:n      one part (?upload_id=…)
  *   POST /uploads/:sha256/complete      {upload_id, parts} → verified and registered
@@ -20,10 +25,12 @@ import {
   CompleteUploadSchema,
   CreateUploadSchema,
   ListPackagesQuerySchema,
+  LookupPackagesSchema,
   RemovePackagesSchema,
   Sha256Schema,
 } from "../../schema/api.ts";
 import { authorize } from "../access.ts";
+import { BATCH_MAX_BYTES, parseBatch, storeBatch } from "../batch-upload.ts";
 import type { ApiEnv } from "../context.ts";
 import { fail, jsonBody, parseWith, unwrap } from "../errors.ts";
 import { repositoryStub } from "../stub.ts";
@@ -64,6 +71,71 @@ packageRoutes.put("/blobs/:sha256", async (c) => {
   if (body === null) return fail("size_mismatch", "the request has no body");
   const parsed = unwrap(await storeDeb(c.env.BLOBS, repo.id, sha256, size, body));
   return register(c, parsed);
+});
+
+packageRoutes.post("/blobs/lookup", async (c) => {
+  const repo = c.get("repository");
+  await authorize(c, repo, "write");
+  const input = await jsonBody(c, LookupPackagesSchema);
+  const found = unwrap(await repositoryStub(c.env, repo.id).findPackages([...new Set(input.sha256)]));
+  return c.json({ packages: found });
+});
+
+packageRoutes.post("/blobs", async (c) => {
+  const repo = c.get("repository");
+  await authorize(c, repo, "write");
+  const size = declaredLength(c.req.header("content-length"));
+  if (size > BATCH_MAX_BYTES) {
+    await c.req.raw.body?.cancel();
+    return fail(
+      "body_too_large",
+      `a batch upload is at most ${BATCH_MAX_BYTES} bytes; send fewer files per batch, or large files alone (PUT …/blobs/{sha256})`,
+      { size, limit: BATCH_MAX_BYTES },
+    );
+  }
+  if (!/^multipart\/form-data\s*;/i.test(c.req.header("content-type") ?? "")) {
+    await c.req.raw.body?.cancel();
+    return fail(
+      "invalid_request",
+      'a batch upload is multipart/form-data with one file part per .deb, named by its SHA-256 (curl -F "$sha256=@pkg.deb")',
+    );
+  }
+  let form: FormData;
+  try {
+    // Bounded by BATCH_MAX_BYTES above: see worker/batch-upload.ts for why reading it whole is fine.
+    form = await c.req.raw.formData();
+  } catch {
+    return fail("invalid_request", "the body is not valid multipart/form-data");
+  }
+  const files = unwrap(await parseBatch(form));
+  const uploads = files.map((f) => ({ file: f.file, control: f.info.control, hashes: f.info.hashes }));
+  const stub = repositoryStub(c.env, repo.id);
+  // Refusals (a version conflict) come back before anything is written.
+  const { missing } = unwrap(await stub.checkPackages(uploads));
+  // Only what no registered package owns is removed: a concurrent upload of the same bytes may
+  // have registered them since the check, and its package must keep its blob. A failed clean-up
+  // leaves unreferenced blobs, which `gc` removes; it must not hide the refusal being reported.
+  const discard = async (written: string[]) => {
+    if (written.length === 0) return;
+    try {
+      const now = unwrap(await stub.findPackages(written));
+      const orphans = written.filter((sha256) => now[sha256] === null);
+      if (orphans.length > 0) await c.env.BLOBS.delete(orphans.map((sha256) => blobKey(repo.id, sha256)));
+    } catch (cause) {
+      console.error("removing the blobs of a refused batch failed", cause);
+    }
+  };
+  const written = await storeBatch(c.env.BLOBS, repo.id, files, new Set(missing), discard);
+  let packages: { package: PackageSummary; created: boolean }[];
+  try {
+    packages = unwrap(await stub.registerPackages(uploads)).packages;
+  } catch (refusal) {
+    // Refused after all (a version bound by a concurrent upload since the check), or the call
+    // failed: nothing of this batch stays behind.
+    await discard(written);
+    throw refusal;
+  }
+  return c.json({ packages }, packages.some((p) => p.created) ? 201 : 200);
 });
 
 packageRoutes.post("/uploads", async (c) => {

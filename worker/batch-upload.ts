@@ -1,0 +1,154 @@
+/**
+ * Batch uploads of small packages (`POST …/blobs`): one multipart/form-data request carries up to
+ * BATCH_MAX_FILES `.deb` files, each part named by the file's SHA-256, so that a CI job pushing
+ * thousands of small packages pays one request, one R2 write per new file and two object calls
+ * per batch instead of three requests and two object calls per file.
+ *
+ * Unlike the single upload (worker/upload.ts), the body is read whole with `formData()`: that is
+ * acceptable because a batch is bounded (BATCH_MAX_BYTES, checked against Content-Length before
+ * anything is read), and it is what lets every file be parsed and checked before any is stored.
+ * DESIGN.md §7's rule is about never holding a large index in memory, not a bounded request.
+ */
+import { type DebInfo, readDeb } from "../deb/deb-reader.ts";
+import { blobKey } from "../objects/repository/blobs.ts";
+import { Sha256Schema } from "../schema/api.ts";
+import { type ApiError, apiError } from "../schema/errors.ts";
+import type { Result } from "../schema/result.ts";
+
+/** Files per batch: also the most one object call registers in one transaction. */
+export const BATCH_MAX_FILES = 1000;
+/**
+ * Bytes per batch request (the whole multipart body, as its Content-Length). The body and the
+ * parsed parts are in memory together, so this stays well below the isolate's 128 MB.
+ */
+export const BATCH_MAX_BYTES = 32 * 1024 * 1024;
+/** Bytes per file in a batch; larger files go alone (`PUT …/blobs/{sha256}`, or the multipart API). */
+export const BATCH_MAX_FILE_BYTES = 8 * 1024 * 1024;
+/** R2 writes in flight per batch: enough to hide R2's latency, few enough to stay polite. */
+const PUT_CONCURRENCY = 16;
+
+/** One part of a batch, parsed: the name it came under, its bytes and what deb/'s reader found. */
+export interface BatchFile {
+  file: string;
+  body: Blob;
+  info: DebInfo;
+}
+
+const KiB = (n: number) => `${Math.round(n / 1024)} KiB`;
+
+/**
+ * Check every part of a batch and parse it as deb/'s reader parses a single upload. The first
+ * problem, in request order, refuses the whole batch and names the file; nothing is stored here.
+ */
+export async function parseBatch(form: FormData): Promise<Result<BatchFile[], ApiError>> {
+  const entries = [...form.entries()];
+  const refuse = (code: ApiError["code"], message: string, details?: Record<string, unknown>) => ({
+    ok: false as const,
+    error: apiError(code, message, details),
+  });
+  if (entries.length === 0) {
+    return refuse(
+      "invalid_request",
+      'the batch holds no files: send one file part per .deb, named by its SHA-256 (curl -F "$sha256=@pkg.deb")',
+    );
+  }
+  if (entries.length > BATCH_MAX_FILES) {
+    return refuse("invalid_request", `a batch holds at most ${BATCH_MAX_FILES} files; this one has ${entries.length}`, {
+      files: entries.length,
+      limit: BATCH_MAX_FILES,
+    });
+  }
+  // Every part's shape first, so that a malformed request is refused before any parsing work.
+  for (const [field, value] of entries) {
+    if (!Sha256Schema.safeParse(field).success) {
+      const file = typeof value === "string" ? undefined : value.name;
+      return refuse(
+        "invalid_request",
+        `part "${field.slice(0, 80)}"${file ? ` (${file})` : ""}: the field name must be the file's SHA-256 (64 lowercase hex digits)`,
+        { field: field.slice(0, 80), ...(file ? { file } : {}) },
+      );
+    }
+    if (typeof value === "string") {
+      return refuse(
+        "invalid_request",
+        `part ${field} is a plain form field; send the .deb as a file part (curl -F "${field}=@pkg.deb")`,
+        { field },
+      );
+    }
+    if (value.size > BATCH_MAX_FILE_BYTES) {
+      return refuse(
+        "body_too_large",
+        `${value.name}: ${KiB(value.size)} is above the ${KiB(BATCH_MAX_FILE_BYTES)} a file in a batch may have; upload it alone (PUT …/blobs/{sha256})`,
+        { file: value.name, size: value.size, limit: BATCH_MAX_FILE_BYTES },
+      );
+    }
+  }
+  const files: BatchFile[] = [];
+  for (const [declared, value] of entries) {
+    if (typeof value === "string") continue;
+    const file = value.name || declared;
+    // One chunk: the bytes are in memory already, and a stream would cost a round of promises per piece.
+    const parsed = await readDeb(once(new Uint8Array(await value.arrayBuffer())));
+    if (!parsed.ok) {
+      return refuse("invalid_package", `${file}: not a valid Debian package: ${parsed.error.message}`, {
+        file,
+        sha256: declared,
+        reason: parsed.error.code,
+        ...(parsed.error.field === undefined ? {} : { field: parsed.error.field }),
+      });
+    }
+    const actual = parsed.value.hashes.sha256;
+    if (actual !== declared) {
+      return refuse("hash_mismatch", `${file}: the file's SHA-256 is ${actual}, not the declared ${declared}`, {
+        file,
+        declared,
+        actual,
+      });
+    }
+    files.push({ file, body: value, info: parsed.value });
+  }
+  return { ok: true, value: files };
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+/**
+ * Put the files whose hashes are in `wanted` at their content addresses, PUT_CONCURRENCY at a
+ * time, each once however often it appears in the batch (R2 re-checks every SHA-256). Returns the
+ * hashes it wrote; on failure the writes made so far are passed to `discard` first.
+ */
+export async function storeBatch(
+  bucket: R2Bucket,
+  repositoryId: string,
+  files: BatchFile[],
+  wanted: ReadonlySet<string>,
+  discard: (written: string[]) => Promise<void>,
+): Promise<string[]> {
+  const unique = new Map<string, Blob>();
+  for (const f of files) {
+    const sha256 = f.info.hashes.sha256;
+    if (wanted.has(sha256) && !unique.has(sha256)) unique.set(sha256, f.body);
+  }
+  const queue = [...unique];
+  const written: string[] = [];
+  let failure: unknown = null;
+  const worker = async () => {
+    for (let next = queue.shift(); next !== undefined && failure === null; next = queue.shift()) {
+      const [sha256, body] = next;
+      try {
+        await bucket.put(blobKey(repositoryId, sha256), body, { sha256 });
+        written.push(sha256);
+      } catch (cause) {
+        failure ??= cause;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PUT_CONCURRENCY, queue.length) }, worker));
+  if (failure !== null) {
+    await discard(written);
+    throw new Error("storing a batch upload failed", { cause: failure });
+  }
+  return written;
+}
