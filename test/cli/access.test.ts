@@ -2,7 +2,7 @@
  * `armor account|token|access` through the Worker to a real sidecar, and what the tokens they make
  * may then do with the other commands.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, inject, it } from "vitest";
@@ -21,6 +21,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
   await sidecar?.stop();
 });
 

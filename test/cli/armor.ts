@@ -2,13 +2,24 @@
  * Run the real `armor` command as a separate process, as CI would, against the local stack.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildDeb } from "../../deb/deb-writer.ts";
 import { finished } from "../helpers/processes.ts";
 
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
+
+let scratch: string | undefined;
+/** A fresh directory below one per test process, removed when the process exits. */
+function scratchDir(prefix: string): string {
+  if (scratch === undefined) {
+    const root = mkdtempSync(join(tmpdir(), "armor-cli-runs-"));
+    process.once("exit", () => rmSync(root, { recursive: true, force: true }));
+    scratch = root;
+  }
+  return mkdtempSync(join(scratch, prefix));
+}
 
 export interface Ran {
   code: number;
@@ -22,7 +33,7 @@ export async function armor(args: string[], env: Record<string, string> = {}, in
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: env.HOME ?? tmpdir(),
-      XDG_CONFIG_HOME: env.XDG_CONFIG_HOME ?? mkdtempSync(join(tmpdir(), "armor-config-")),
+      XDG_CONFIG_HOME: env.XDG_CONFIG_HOME ?? scratchDir("config-"),
       CI: "true",
       ...env,
     },

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, inject, it } from "vitest";
@@ -26,6 +26,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
@@ -218,7 +219,7 @@ describe("the bundled CLI", () => {
     const root = new URL("../../", import.meta.url).pathname;
     const build = spawnSync("npm", ["run", "--silent", "build:cli"], { cwd: root, encoding: "utf8" });
     expect(build.status, build.stderr).toBe(0);
-    const alone = mkdtempSync(join(tmpdir(), "armor-bundle-"));
+    const alone = mkdtempSync(join(work, "bundle-"));
     copyFileSync(join(root, "dist", "armor.mjs"), join(alone, "armor.mjs"));
     const run = spawnSync(process.execPath, [join(alone, "armor.mjs"), "repo", "list", "--json"], {
       cwd: alone,
@@ -323,7 +324,7 @@ describe("armor's errors", () => {
   });
 
   it("names the config file line to fix", async ({ expect }) => {
-    const dir = mkdtempSync(join(tmpdir(), "armor-xdg-"));
+    const dir = mkdtempSync(join(work, "xdg-"));
     const { mkdirSync } = await import("node:fs");
     mkdirSync(join(dir, "armor"));
     writeFileSync(join(dir, "armor", "config.toml"), '# mine\nendpoint = "not a url"\ntoken = "x"\n');
@@ -333,7 +334,7 @@ describe("armor's errors", () => {
   });
 
   it("stores the endpoint and token with armor login", async ({ expect }) => {
-    const dir = mkdtempSync(join(tmpdir(), "armor-login-"));
+    const dir = mkdtempSync(join(work, "login-"));
     const r = await armor(
       ["login", "--endpoint", stack.endpoint, "--with-token"],
       { XDG_CONFIG_HOME: dir },

@@ -4,7 +4,7 @@
  * the repository holds, and that a batch survives a dropped connection.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, it } from "vitest";
@@ -27,6 +27,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 async function newRepo(): Promise<string> {
