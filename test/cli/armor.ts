@@ -5,18 +5,22 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll } from "vitest";
 import { buildDeb } from "../../deb/deb-writer.ts";
 import { finished } from "../helpers/processes.ts";
 
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 
 let scratch: string | undefined;
+// Registered while the importing test file is collected, so it runs after that file's tests.
+afterAll(() => {
+  if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+  scratch = undefined;
+});
 /** A fresh directory below one per test process, removed when the process exits. */
 function scratchDir(prefix: string): string {
   if (scratch === undefined) {
-    const root = mkdtempSync(join(tmpdir(), "armor-cli-runs-"));
-    process.once("exit", () => rmSync(root, { recursive: true, force: true }));
-    scratch = root;
+    scratch = mkdtempSync(join(tmpdir(), "armor-cli-runs-"));
   }
   return mkdtempSync(join(scratch, prefix));
 }
