@@ -218,6 +218,43 @@ export class Queries {
     );
   }
 
+  /** What adding these packages to a dist needs of each: identity, source (for the pool path) and size. */
+  packageKeys(
+    sha256s: readonly string[],
+  ): Map<string, Pick<PackageRecord, "sha256" | "name" | "version" | "architecture" | "source" | "size">> {
+    const rows = this.#allIn(
+      (marks) => `SELECT sha256, name, version, architecture, source, size FROM packages WHERE sha256 IN (${marks})`,
+      sha256s,
+    );
+    return new Map(
+      rows.map((r) => [
+        str(r.sha256),
+        {
+          sha256: str(r.sha256),
+          name: str(r.name),
+          version: str(r.version),
+          architecture: str(r.architecture),
+          source: str(r.source),
+          size: num(r.size),
+        },
+      ]),
+    );
+  }
+
+  /** The members of a dist and component with these names, as "name version architecture" → sha256. */
+  membersNamed(release: string, dist: string, component: string, names: readonly string[]): Map<string, string> {
+    const rows = this.#allIn(
+      (marks) =>
+        `SELECT name, version, architecture, sha256 FROM members
+         WHERE release_id = ? AND dist = ? AND component = ? AND name IN (${marks})`,
+      names,
+      release,
+      dist,
+      component,
+    );
+    return new Map(rows.map((r) => [`${str(r.name)} ${str(r.version)} ${str(r.architecture)}`, str(r.sha256)]));
+  }
+
   /** Every version binding of these package names: a batch upload checks all of its own at once. */
   bindingsOf(names: readonly string[]): { name: string; version: string; architecture: string; sha256: string }[] {
     const rows = this.#allIn(
@@ -237,11 +274,12 @@ export class Queries {
    * bound parameters allows: each statement has a fixed cost that one query per value would pay
    * a thousand times over for a batch.
    */
-  #allIn(query: (marks: string) => string, values: readonly string[]): Row[] {
+  #allIn(query: (marks: string) => string, values: readonly string[], ...before: SqlStorageValue[]): Row[] {
     const rows: Row[] = [];
-    for (let i = 0; i < values.length; i += 100) {
-      const chunk = values.slice(i, i + 100);
-      rows.push(...this.#all(query(chunk.map(() => "?").join(", ")), ...chunk));
+    const per = 100 - before.length;
+    for (let i = 0; i < values.length; i += per) {
+      const chunk = values.slice(i, i + per);
+      rows.push(...this.#all(query(chunk.map(() => "?").join(", ")), ...before, ...chunk));
     }
     return rows;
   }
@@ -370,20 +408,6 @@ export class Queries {
   }
 
   // membership
-
-  member(release: string, dist: string, component: string, name: string, version: string, arch: string): string | null {
-    const r = this.#first(
-      `SELECT sha256 FROM members WHERE release_id = ? AND dist = ? AND component = ? AND name = ? AND version = ?
-       AND architecture = ?`,
-      release,
-      dist,
-      component,
-      name,
-      version,
-      arch,
-    );
-    return r === null ? null : str(r.sha256);
-  }
 
   upsertMember(release: string, m: MemberRecord): void {
     this.#run(
@@ -553,43 +577,52 @@ export class Queries {
     );
   }
 
-  /**
-   * Mark the indexes a member appears in, and in each the chunk whose key range holds it; `all`
-   * packages are in every architecture's index of their component.
-   */
-  markDirty(release: string, m: Pick<MemberRecord, "dist" | "component" | "name" | "version" | "architecture">): void {
-    if (m.architecture !== "all") {
-      this.#run(
-        `INSERT INTO indexes (release_id, dist, component, architecture, dirty) VALUES (?, ?, ?, ?, 1)
-         ON CONFLICT (release_id, dist, component, architecture) DO UPDATE SET dirty = 1`,
-        release,
-        m.dist,
-        m.component,
-        m.architecture,
-      );
-    } else {
+  /** Mark indexes dirty: one architecture's, or, for `all` packages, every index of the component. */
+  markScopeDirty(release: string, dist: string, component: string, architecture: string): void {
+    if (architecture === "all") {
       this.#run(
         "UPDATE indexes SET dirty = 1 WHERE release_id = ? AND dist = ? AND component = ?",
         release,
-        m.dist,
-        m.component,
+        dist,
+        component,
       );
+      return;
     }
-    // The covering chunk is the one with the greatest start key not above the member's key.
     this.#run(
-      `UPDATE index_chunks AS c SET dirty = dirty + 1
-       WHERE c.release_id = ?1 AND c.dist = ?2 AND c.component = ?3 AND (?6 = 'all' OR c.architecture = ?6)
-         AND (c.start_name, c.start_version, c.start_architecture) = (
-           SELECT start_name, start_version, start_architecture FROM index_chunks o
-           WHERE o.release_id = c.release_id AND o.dist = c.dist AND o.component = c.component
-             AND o.architecture = c.architecture AND (o.start_name, o.start_version, o.start_architecture) <= (?4, ?5, ?6)
-           ORDER BY o.start_name DESC, o.start_version DESC, o.start_architecture DESC LIMIT 1)`,
+      `INSERT INTO indexes (release_id, dist, component, architecture, dirty) VALUES (?, ?, ?, ?, 1)
+       ON CONFLICT (release_id, dist, component, architecture) DO UPDATE SET dirty = 1`,
       release,
-      m.dist,
-      m.component,
-      m.name,
-      m.version,
-      m.architecture,
+      dist,
+      component,
+      architecture,
+    );
+  }
+
+  /** The chunk start keys of every index of a component, each index's in key order. */
+  chunkStarts(release: string, dist: string, component: string): { architecture: string; start: IndexKey }[] {
+    return this.#all(
+      `SELECT architecture, start_name, start_version, start_architecture FROM index_chunks
+       WHERE release_id = ? AND dist = ? AND component = ?
+       ORDER BY architecture, start_name, start_version, start_architecture`,
+      release,
+      dist,
+      component,
+    ).map((r) => ({
+      architecture: str(r.architecture),
+      start: [str(r.start_name), str(r.start_version), str(r.start_architecture)] as const,
+    }));
+  }
+
+  /** Count a change against one chunk (see ChunkRecord.dirty). */
+  bumpChunk(release: string, dist: string, component: string, architecture: string, start: IndexKey): void {
+    this.#run(
+      `UPDATE index_chunks SET dirty = dirty + 1 WHERE release_id = ? AND dist = ? AND component = ?
+       AND architecture = ? AND start_name = ? AND start_version = ? AND start_architecture = ?`,
+      release,
+      dist,
+      component,
+      architecture,
+      ...start,
     );
   }
 

@@ -377,13 +377,11 @@ export class RepositoryObject extends DurableObject<Env> {
     if (!isValidComponent(input.component)) {
       return err("invalid_request", `"${input.component}" is not a valid component name (e.g. main)`);
     }
-    const records: PackageRecord[] = [];
-    const missing: string[] = [];
-    for (const sha of new Set(input.packages)) {
-      const p = this.#q.package(sha);
-      if (p === null) missing.push(sha);
-      else records.push(p);
-    }
+    // Read in a few statements per thousand packages, never a few per package (ingest adds tens of thousands).
+    const wanted = [...new Set(input.packages)];
+    const held = this.#q.packageKeys(wanted);
+    const records = wanted.flatMap((sha) => held.get(sha) ?? []);
+    const missing = wanted.filter((sha) => !held.has(sha));
     if (missing.length > 0) {
       return err(
         "package_not_found",
@@ -393,6 +391,12 @@ export class RepositoryObject extends DurableObject<Env> {
         },
       );
     }
+    const names = [...new Set(records.map((p) => p.name))];
+    const bound = new Map<string, string>(
+      s.value.mayReuseVersions
+        ? []
+        : this.#q.bindingsOf(names).map((b) => [`${b.name} ${b.version} ${b.architecture}`, b.sha256]),
+    );
     const seen = new Map<string, string>();
     const members: MemberRecord[] = [];
     for (const p of records) {
@@ -402,7 +406,11 @@ export class RepositoryObject extends DurableObject<Env> {
         return err("invalid_request", `two files in this request are ${key}: ${other} and ${p.sha256}`);
       }
       seen.set(key, p.sha256);
-      const conflict = this.#versionConflict(s.value, p.name, p.version, p.architecture, p.sha256);
+      const binding = bound.get(key);
+      const conflict =
+        binding === undefined || binding === p.sha256
+          ? null
+          : this.#versionConflict(s.value, p.name, p.version, p.architecture, p.sha256);
       if (conflict) return conflict;
       const path = poolPath(input.component, {
         package: p.name,
@@ -425,8 +433,9 @@ export class RepositoryObject extends DurableObject<Env> {
     const summary = (m: MemberRecord) => summarizeMember(m, sizes.get(m.sha256) ?? 0);
 
     const base = this.#q.releaseInState("open") ?? this.#q.releaseInState("active");
-    const inBase = (m: MemberRecord) =>
-      base !== null && this.#q.member(base.id, m.dist, m.component, m.name, m.version, m.architecture) === m.sha256;
+    const inBaseNow =
+      base === null ? new Map<string, string>() : this.#q.membersNamed(base.id, input.dist, input.component, names);
+    const inBase = (m: MemberRecord) => inBaseNow.get(`${m.name} ${m.version} ${m.architecture}`) === m.sha256;
     const changes = members.filter((m) => !inBase(m));
     const unchanged = members.filter(inBase).map(summary);
     if (changes.length === 0) {
@@ -434,10 +443,8 @@ export class RepositoryObject extends DurableObject<Env> {
     }
     const release = this.ctx.storage.transactionSync(() => {
       const open = this.#openRelease();
-      for (const m of changes) {
-        this.#q.upsertMember(open.id, m);
-        this.#q.markDirty(open.id, m);
-      }
+      for (const m of changes) this.#q.upsertMember(open.id, m);
+      this.#markDirty(open.id, changes);
       this.#q.touchDist(open.id, input.dist);
       return { id: open.id, generation: this.#q.bumpGeneration(open.id) };
     });
@@ -465,10 +472,8 @@ export class RepositoryObject extends DurableObject<Env> {
     }
     const release = this.ctx.storage.transactionSync(() => {
       const open = this.#openRelease();
-      for (const m of matches) {
-        this.#q.deleteMember(open.id, m);
-        this.#q.markDirty(open.id, m);
-      }
+      for (const m of matches) this.#q.deleteMember(open.id, m);
+      this.#markDirty(open.id, matches);
       this.#q.touchDist(open.id, input.dist);
       return { id: open.id, generation: this.#q.bumpGeneration(open.id) };
     });
@@ -1057,6 +1062,32 @@ export class RepositoryObject extends DurableObject<Env> {
     );
   }
 
+  /**
+   * Mark what changed members touch: their indexes (every index of the component for `all`
+   * packages), and in each index the chunk whose key range holds them, bumped once per change.
+   * Chunks are found here rather than by a statement per member: ingest adds thousands at once.
+   */
+  #markDirty(release: string, changed: readonly MemberRecord[]): void {
+    const byComponent = groupBy(changed, (m) => `${m.dist}\0${m.component}`);
+    for (const group of byComponent.values()) {
+      const { dist, component } = group[0] as MemberRecord;
+      for (const arch of new Set(group.map((m) => m.architecture)))
+        this.#q.markScopeDirty(release, dist, component, arch);
+      const starts = groupBy(this.#q.chunkStarts(release, dist, component), (c) => c.architecture);
+      for (const m of group) {
+        const key: IndexKey = [m.name, m.version, m.architecture];
+        for (const [arch, chunks] of starts) {
+          if (m.architecture !== "all" && m.architecture !== arch) continue;
+          const start = coveringStart(
+            chunks.map((c) => c.start),
+            key,
+          );
+          if (start !== null) this.#q.bumpChunk(release, dist, component, arch, start);
+        }
+      }
+    }
+  }
+
   /** The open release, created from the active one if there is none. Call inside a transaction. */
   #openRelease(): ReleaseRecord {
     return this.#q.releaseInState("open") ?? this.#createOpen(this.#q.releaseInState("active"));
@@ -1343,6 +1374,41 @@ function summarizeKey(k: {
 /** Dists that differ from the parent and carry no valid signature yet: activation waits for them. */
 function unsignedDists(dists: DistRecord[]): string[] {
   return dists.filter((d) => d.changed && d.inRelease === null).map((d) => d.dist);
+}
+
+/**
+ * The greatest of `starts` (in key order) not above `key`: the start of the chunk whose range holds
+ * it. Keys compare as SQLite's ORDER BY does, by bytes: names, versions and architectures are ASCII
+ * (Debian Policy §5.6.1, §5.6.12, §11.1), where JavaScript's string order is the same.
+ */
+/** `Map.groupBy` (ES2024; the project's TypeScript lib stops at ES2023). */
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group === undefined) groups.set(k, [item]);
+    else group.push(item);
+  }
+  return groups;
+}
+
+function coveringStart(starts: readonly IndexKey[], key: IndexKey): IndexKey | null {
+  let found: IndexKey | null = null;
+  for (const start of starts) {
+    if (compareKeys(start, key) > 0) break;
+    found = start;
+  }
+  return found;
+}
+
+function compareKeys(a: IndexKey, b: IndexKey): number {
+  for (let i = 0; i < 3; i++) {
+    const x = a[i] as string;
+    const y = b[i] as string;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
 }
 
 function isRetained(r: ReleaseRecord, retainedAfter: number): boolean {

@@ -17,19 +17,19 @@ function must<T>(result: { ok: boolean; value?: T }): T {
   return result.value;
 }
 
-function fakeUpload(name: string) {
+function fakeUpload(name: string, architecture = "amd64") {
   const description = `${name}, one of a large dist\n ${"word ".repeat(8000).trim()}`;
-  const hashes = hashBytes(new TextEncoder().encode(name));
+  const hashes = hashBytes(new TextEncoder().encode(`${name} ${architecture}`));
   return {
     control: {
       package: name,
       version: "1.0",
-      architecture: "amd64",
+      architecture,
       source: name,
       fields: [
         { name: "Package", value: name },
         { name: "Version", value: "1.0" },
-        { name: "Architecture", value: "amd64" },
+        { name: "Architecture", value: architecture },
         { name: "Maintainer", value: "Armor Tests <tests@armor.invalid>" },
         { name: "Description", value: description },
       ],
@@ -45,9 +45,11 @@ function repository(id: string) {
     stub,
     configure: () =>
       stub.configure({ id, mayReuseVersions: false, retentionSeconds: 86_400, baseUrl: "https://x.example" }),
-    async add(names: string[]): Promise<void> {
+    async add(names: string[], architecture = "amd64"): Promise<void> {
       const shas: string[] = [];
-      for (const name of names) shas.push(must(await stub.registerPackage(fakeUpload(name))).package.sha256);
+      for (const name of names) {
+        shas.push(must(await stub.registerPackage(fakeUpload(name, architecture))).package.sha256);
+      }
       must(await stub.addPackages({ release: null, dist: "stable", component: "main", packages: shas }));
     },
     async remove(name: string): Promise<void> {
@@ -163,5 +165,24 @@ describe("a Packages index of several chunks", () => {
     expect(body.split("\n\n").filter((x) => x !== "")).toHaveLength(3);
     const gz = await stanzas(listed(text, "main/binary-amd64/Packages.gz")?.sha256 ?? "");
     expect(`${gz.join("\n\n")}\n\n`).toBe(body);
+  });
+
+  it("re-renders, for an Architecture: all package, the chunk that holds it in every architecture's index", async ({
+    expect,
+  }) => {
+    const { stub, configure, add, chunkHashes } = repository("large/all");
+    await configure();
+    const few = names.slice(0, 40);
+    await add(few, "amd64");
+    await add(few, "arm64");
+    must(await stub.generate("stable"));
+    const before = await chunkHashes();
+    expect(before.length).toBeGreaterThan(4);
+    await add(["pkg-0205"], "all");
+    const generated = must(await stub.generate("stable"));
+    expect(generated.regenerated.sort()).toEqual(["main/binary-amd64", "main/binary-arm64"]);
+    const after = await chunkHashes();
+    expect(after.filter((h) => !before.includes(h))).toHaveLength(2);
+    expect(after).toHaveLength(before.length);
   });
 });
