@@ -200,22 +200,7 @@ export class Queries {
   packageHeads(
     sha256s: readonly string[],
   ): Map<string, Omit<PackageRecord, "source" | "fields" | "md5" | "sha1" | "sha512" | "uploadedAt">> {
-    const rows = this.#allIn(
-      (marks) => `SELECT sha256, name, version, architecture, size FROM packages WHERE sha256 IN (${marks})`,
-      sha256s,
-    );
-    return new Map(
-      rows.map((r) => [
-        str(r.sha256),
-        {
-          sha256: str(r.sha256),
-          name: str(r.name),
-          version: str(r.version),
-          architecture: str(r.architecture),
-          size: num(r.size),
-        },
-      ]),
-    );
+    return new Map([...this.packageKeys(sha256s)].map(([sha256, { source: _, ...head }]) => [sha256, head]));
   }
 
   /** What adding these packages to a dist needs of each: identity, source (for the pool path) and size. */
