@@ -4,7 +4,8 @@
  *
  * Invariants the schema carries:
  * - at most one open and at most one active release (partial unique indexes);
- * - a release's membership is rows, so creating a release from another copies rows, never blobs;
+ * - a release's membership is rows in key-ranged segments (migration 3), shared between releases
+ *   until the open one changes them: creating a release copies segment references, never blobs;
  * - one stanza per `packages` row (a row is at most 2 MB on Cloudflare; control files are capped
  *   at 1 MiB by deb/), never a whole index;
  * - `versions` binds (name, version, architecture) to one content unless the repository allows reuse.
@@ -177,6 +178,63 @@ export const MIGRATIONS: readonly Migration[] = [
         CHECK (storage IN ('blob', 'chunks', 'listed'));
       -- Indexes generated before chunks existed have no chunk rows: rebuild them on the next generate.
       UPDATE indexes SET dirty = 1;
+    `,
+  },
+  {
+    id: 3,
+    description: "membership as key-ranged segments that releases share until they change them",
+    sql: `
+      -- A release's membership of a dist and component is a run of segments in key order: a segment
+      -- holds the members whose (name, version, architecture) is at least its start key and below
+      -- the next segment's start; the first starts at ('', '', ''). A new release copies the parent's
+      -- segment references (about one per thousand members), not its rows; the open release copies
+      -- a segment's rows on its first change to it ('owned' = 1 from then on). Only the open release
+      -- changes, so a segment referenced by more than one release never changes.
+      CREATE TABLE member_segments (
+        release_id TEXT NOT NULL,
+        dist TEXT NOT NULL,
+        component TEXT NOT NULL,
+        start_name TEXT NOT NULL,
+        start_version TEXT NOT NULL,
+        start_architecture TEXT NOT NULL,
+        segment INTEGER NOT NULL,
+        owned INTEGER NOT NULL CHECK (owned IN (0, 1)),
+        PRIMARY KEY (release_id, dist, component, start_name, start_version, start_architecture)
+      ) WITHOUT ROWID;
+      CREATE INDEX member_segments_segment ON member_segments (segment);
+
+      CREATE TABLE segment_members (
+        segment INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        architecture TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        pool_path TEXT NOT NULL,
+        PRIMARY KEY (segment, name, version, architecture)
+      ) WITHOUT ROWID;
+      CREATE INDEX segment_members_pool_path ON segment_members (pool_path);
+      CREATE INDEX segment_members_sha256 ON segment_members (sha256);
+
+      -- Existing membership: each release's dist and component cut into segments of 1024 members.
+      INSERT INTO segment_members (segment, name, version, architecture, sha256, pool_path)
+        SELECT part * 1048576 + n / 1024 + 1, name, version, architecture, sha256, pool_path FROM (
+          SELECT *, dense_rank() OVER (ORDER BY release_id, dist, component) AS part,
+            row_number() OVER (PARTITION BY release_id, dist, component ORDER BY name, version, architecture) - 1 AS n
+          FROM members);
+      INSERT INTO member_segments (release_id, dist, component, start_name, start_version, start_architecture,
+          segment, owned)
+        SELECT release_id, dist, component, iif(n = 0, '', name), iif(n = 0, '', version), iif(n = 0, '', architecture),
+          part * 1048576 + n / 1024 + 1, 1 FROM (
+          SELECT *, dense_rank() OVER (ORDER BY release_id, dist, component) AS part,
+            row_number() OVER (PARTITION BY release_id, dist, component ORDER BY name, version, architecture) - 1 AS n
+          FROM members)
+        WHERE n % 1024 = 0;
+      DROP TABLE members;
+
+      -- Every release's membership as rows, for the reads that do not care about segments.
+      CREATE VIEW release_members AS
+        SELECT s.release_id, s.dist, s.component, m.name, m.version, m.architecture, m.sha256, m.pool_path, m.segment
+        FROM member_segments s JOIN segment_members m ON m.segment = s.segment;
     `,
   },
 ];

@@ -108,6 +108,14 @@ export interface ChunkRecord {
   dirty: number;
 }
 
+/** One segment of a release's membership of a dist and component (migration 3). */
+export interface SegmentRef {
+  start: IndexKey;
+  segment: number;
+  /** Created by this release, which may change it in place; otherwise shared and copied before a change. */
+  owned: boolean;
+}
+
 export interface KeyRecord {
   fingerprint: string;
   armored: string;
@@ -130,6 +138,15 @@ const num = (v: SqlStorageValue | undefined): number => {
 };
 const optStr = (v: SqlStorageValue | undefined): string | null => (v === null || v === undefined ? null : str(v));
 const optNum = (v: SqlStorageValue | undefined): number | null => (v === null || v === undefined ? null : num(v));
+
+/**
+ * Membership of release ?1 that release ?2 lacks, bound as (a, b, b, a). Segments both releases
+ * reference hold the same rows for both, so only the segments each has alone are compared.
+ */
+const ONLY_IN = `SELECT dist, component, name, version, architecture, sha256, pool_path FROM release_members
+  WHERE release_id = ? AND segment NOT IN (SELECT segment FROM member_segments WHERE release_id = ?)
+  EXCEPT SELECT dist, component, name, version, architecture, sha256, pool_path FROM release_members
+  WHERE release_id = ? AND segment NOT IN (SELECT segment FROM member_segments WHERE release_id = ?)`;
 
 /** The retention predicate on `releases r`: served now, or retired less than `retention` ago. */
 const RETAINED = "(r.state = 'active' OR (r.state = 'retired' AND r.retired_at > ?))";
@@ -230,7 +247,7 @@ export class Queries {
   membersNamed(release: string, dist: string, component: string, names: readonly string[]): Map<string, string> {
     const rows = this.#allIn(
       (marks) =>
-        `SELECT name, version, architecture, sha256 FROM members
+        `SELECT name, version, architecture, sha256 FROM release_members
          WHERE release_id = ? AND dist = ? AND component = ? AND name IN (${marks})`,
       names,
       release,
@@ -339,11 +356,17 @@ export class Queries {
     );
   }
 
-  /** Copy-on-write: the child starts with the parent's rows; blobs are shared, never copied. */
+  /**
+   * Copy-on-write: the child starts with the parent's dists and indexes and shares its membership
+   * segments (their rows are copied one segment at a time, on the child's first change to each);
+   * blobs are shared, never copied.
+   */
   copyReleaseContents(from: string, to: string): void {
     this.#run(
-      `INSERT INTO members (release_id, dist, component, name, version, architecture, sha256, pool_path)
-       SELECT ?, dist, component, name, version, architecture, sha256, pool_path FROM members WHERE release_id = ?`,
+      `INSERT INTO member_segments (release_id, dist, component, start_name, start_version, start_architecture,
+         segment, owned)
+       SELECT ?, dist, component, start_name, start_version, start_architecture, segment, 0 FROM member_segments
+       WHERE release_id = ?`,
       to,
       from,
     );
@@ -392,22 +415,119 @@ export class Queries {
     this.#run("UPDATE releases SET state = 'active', activated_at = ?, retired_at = NULL WHERE id = ?", at, id);
   }
 
-  // membership
+  // membership: segments (migration 3)
 
-  upsertMember(release: string, m: MemberRecord): void {
-    this.#run(
-      `INSERT INTO members (release_id, dist, component, name, version, architecture, sha256, pool_path)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (release_id, dist, component, name, version, architecture)
-       DO UPDATE SET sha256 = excluded.sha256, pool_path = excluded.pool_path`,
+  /** The segments of a release's dist and component, in key order. */
+  segments(release: string, dist: string, component: string): SegmentRef[] {
+    return this.#all(
+      `SELECT start_name, start_version, start_architecture, segment, owned FROM member_segments
+       WHERE release_id = ? AND dist = ? AND component = ? ORDER BY start_name, start_version, start_architecture`,
       release,
-      m.dist,
-      m.component,
+      dist,
+      component,
+    ).map((r) => ({
+      start: [str(r.start_name), str(r.start_version), str(r.start_architecture)] as const,
+      segment: num(r.segment),
+      owned: num(r.owned) === 1,
+    }));
+  }
+
+  /** An unused segment number: above every referenced one and every one holding rows. */
+  newSegmentId(): number {
+    return num(
+      this.#first(
+        `SELECT max(coalesce((SELECT max(segment) FROM member_segments), 0),
+           coalesce((SELECT max(segment) FROM segment_members), 0)) + 1 AS id`,
+      )?.id,
+    );
+  }
+
+  /** Give a release a segment of its own starting at `start`. */
+  addSegment(release: string, dist: string, component: string, start: IndexKey, segment: number): void {
+    this.#run(
+      `INSERT INTO member_segments (release_id, dist, component, start_name, start_version, start_architecture,
+         segment, owned) VALUES (?, ?, ?, ?, ?, ?, ?, 1)`,
+      release,
+      dist,
+      component,
+      ...start,
+      segment,
+    );
+  }
+
+  dropSegment(release: string, dist: string, component: string, start: IndexKey): void {
+    this.#run(
+      `DELETE FROM member_segments WHERE release_id = ? AND dist = ? AND component = ? AND start_name = ?
+       AND start_version = ? AND start_architecture = ?`,
+      release,
+      dist,
+      component,
+      ...start,
+    );
+  }
+
+  /** Copy a shared segment's rows into a new segment the release owns, in its place; returns the copy. */
+  copySegment(release: string, dist: string, component: string, ref: SegmentRef): number {
+    const copy = this.newSegmentId();
+    this.#run(
+      `INSERT INTO segment_members (segment, name, version, architecture, sha256, pool_path)
+       SELECT ?, name, version, architecture, sha256, pool_path FROM segment_members WHERE segment = ?`,
+      copy,
+      ref.segment,
+    );
+    this.#run(
+      `UPDATE member_segments SET segment = ?, owned = 1 WHERE release_id = ? AND dist = ? AND component = ?
+       AND start_name = ? AND start_version = ? AND start_architecture = ?`,
+      copy,
+      release,
+      dist,
+      component,
+      ...ref.start,
+    );
+    return copy;
+  }
+
+  putSegmentMember(segment: number, m: MemberRecord): void {
+    this.#run(
+      `INSERT INTO segment_members (segment, name, version, architecture, sha256, pool_path) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (segment, name, version, architecture) DO UPDATE SET sha256 = excluded.sha256,
+         pool_path = excluded.pool_path`,
+      segment,
       m.name,
       m.version,
       m.architecture,
       m.sha256,
       m.poolPath,
+    );
+  }
+
+  deleteSegmentMember(segment: number, key: IndexKey): void {
+    this.#run(
+      "DELETE FROM segment_members WHERE segment = ? AND name = ? AND version = ? AND architecture = ?",
+      segment,
+      ...key,
+    );
+  }
+
+  segmentSize(segment: number): number {
+    return num(this.#first("SELECT count(*) AS n FROM segment_members WHERE segment = ?", segment)?.n);
+  }
+
+  /** A segment's keys in order (what a split needs to cut it evenly). */
+  segmentKeys(segment: number): IndexKey[] {
+    return this.#all(
+      "SELECT name, version, architecture FROM segment_members WHERE segment = ? ORDER BY name, version, architecture",
+      segment,
+    ).map((r) => [str(r.name), str(r.version), str(r.architecture)] as const);
+  }
+
+  /** Move the rows of a segment at or above `from` into another segment. */
+  moveSegmentTail(segment: number, to: number, from: IndexKey): void {
+    this.#run(
+      "UPDATE segment_members SET segment = ? WHERE segment = ? AND (name, version, architecture) >= (?, ?, ?)",
+      to,
+      segment,
+      ...from,
     );
   }
 
@@ -418,7 +538,7 @@ export class Queries {
     f: { component: string | null; name: string; version: string | null; architecture: string | null },
   ): MemberRecord[] {
     return this.#all(
-      `SELECT * FROM members WHERE release_id = ? AND dist = ? AND name = ?
+      `SELECT * FROM release_members WHERE release_id = ? AND dist = ? AND name = ?
        AND (? IS NULL OR component = ?) AND (? IS NULL OR version = ?) AND (? IS NULL OR architecture = ?)`,
       release,
       dist,
@@ -432,28 +552,19 @@ export class Queries {
     ).map(toMember);
   }
 
-  deleteMember(release: string, m: MemberRecord): void {
-    this.#run(
-      `DELETE FROM members WHERE release_id = ? AND dist = ? AND component = ? AND name = ? AND version = ?
-       AND architecture = ?`,
-      release,
-      m.dist,
-      m.component,
-      m.name,
-      m.version,
-      m.architecture,
-    );
-  }
-
   listMembers(
     release: string,
     f: { dist: string | null; component: string | null; architecture: string | null; name: string | null },
     limit: number,
   ): MemberRecord[] {
     return this.#all(
-      `SELECT * FROM members WHERE release_id = ? AND (? IS NULL OR dist = ?) AND (? IS NULL OR component = ?)
-       AND (? IS NULL OR architecture = ?) AND (? IS NULL OR name = ?)
-       ORDER BY dist, component, name, version, architecture LIMIT ?`,
+      `SELECT s.dist, s.component, m.name, m.version, m.architecture, m.sha256, m.pool_path
+       FROM member_segments s JOIN segment_members m ON m.segment = s.segment
+       WHERE s.release_id = ? AND (? IS NULL OR s.dist = ?) AND (? IS NULL OR s.component = ?)
+         AND (? IS NULL OR m.architecture = ?) AND (? IS NULL OR m.name = ?)
+       ORDER BY s.dist, s.component, s.start_name, s.start_version, s.start_architecture, m.name, m.version,
+         m.architecture
+       LIMIT ?`,
       release,
       f.dist,
       f.dist,
@@ -467,10 +578,9 @@ export class Queries {
     ).map(toMember);
   }
 
-  /** One page of a Packages index in key order: the scope's architecture plus `all`. */
   /**
-   * One page of an index's stanzas in key order: keys above `after` (or at least `from` on the
-   * first page) and below `before` (no upper bound when null).
+   * One page of an index's stanzas in key order (the scope's architecture plus `all`): keys above
+   * `after` (or at least it, on the first page) and below `before` (no upper bound when null).
    */
   indexPage(
     release: string,
@@ -481,54 +591,52 @@ export class Queries {
     limit: number,
   ): { member: MemberRecord; pkg: PackageRecord }[] {
     // Plain row-value comparisons, one statement per shape of range, so that SQLite walks the
-    // members primary key from the start of the range (an OR of bounds made it scan the whole index
-    // for every page: quadratic in the index's size).
+    // segments from the one holding `after` and each segment's primary key from the start of the
+    // range: ordered by segment start, then key, the rows come out in key order with no sort (an OR
+    // of bounds, or a sort, made each page cost the whole index: quadratic in its size).
     const lower = range.inclusive ? ">=" : ">";
-    const upper = range.before === null ? "" : "AND (m.name, m.version, m.architecture) < (?, ?, ?)";
+    const upper =
+      range.before === null
+        ? ""
+        : "AND (s.start_name, s.start_version, s.start_architecture) < (?, ?, ?) AND (m.name, m.version, m.architecture) < (?, ?, ?)";
     return this.#all(
-      `SELECT m.dist, m.component, m.name, m.version, m.architecture, m.sha256, m.pool_path,
+      `SELECT s.dist, s.component, m.name, m.version, m.architecture, m.sha256, m.pool_path,
          p.source, p.fields, p.size, p.md5, p.sha1, p.sha512, p.uploaded_at
-       FROM members m JOIN packages p ON p.sha256 = m.sha256
-       WHERE m.release_id = ? AND m.dist = ? AND m.component = ? AND m.architecture IN (?, 'all')
-         AND (m.name, m.version, m.architecture) ${lower} (?, ?, ?) ${upper}
-       ORDER BY m.name, m.version, m.architecture LIMIT ?`,
+       FROM member_segments s JOIN segment_members m ON m.segment = s.segment JOIN packages p ON p.sha256 = m.sha256
+       WHERE s.release_id = ? AND s.dist = ? AND s.component = ?
+         AND (s.start_name, s.start_version, s.start_architecture) >= (
+           SELECT start_name, start_version, start_architecture FROM member_segments
+           WHERE release_id = ? AND dist = ? AND component = ?
+             AND (start_name, start_version, start_architecture) <= (?, ?, ?)
+           ORDER BY start_name DESC, start_version DESC, start_architecture DESC LIMIT 1)
+         AND m.architecture IN (?, 'all') AND (m.name, m.version, m.architecture) ${lower} (?, ?, ?) ${upper}
+       ORDER BY s.start_name, s.start_version, s.start_architecture, m.name, m.version, m.architecture LIMIT ?`,
       release,
       dist,
       component,
+      release,
+      dist,
+      component,
+      ...range.after,
       architecture,
       ...range.after,
-      ...(range.before ?? []),
+      ...(range.before === null ? [] : [...range.before, ...range.before]),
       limit,
     ).map((r) => ({ member: toMember(r), pkg: toPackage(r) }));
   }
 
   /** Added and removed membership between two releases (a diff), at most `limit` of each. */
   membersOnlyIn(a: string, b: string, limit: number): MemberRecord[] {
-    return this.#all(
-      `SELECT dist, component, name, version, architecture, sha256, pool_path FROM members WHERE release_id = ?
-       EXCEPT SELECT dist, component, name, version, architecture, sha256, pool_path FROM members WHERE release_id = ?
-       ORDER BY 1, 2, 3, 4, 5 LIMIT ?`,
-      a,
-      b,
-      limit,
-    ).map(toMember);
+    return this.#all(`${ONLY_IN} ORDER BY 1, 2, 3, 4, 5 LIMIT ?`, a, b, b, a, limit).map(toMember);
   }
 
   countMembersOnlyIn(a: string, b: string): number {
-    return num(
-      this.#first(
-        `SELECT count(*) AS n FROM (SELECT dist, component, name, version, architecture, sha256 FROM members
-         WHERE release_id = ? EXCEPT SELECT dist, component, name, version, architecture, sha256 FROM members
-         WHERE release_id = ?)`,
-        a,
-        b,
-      )?.n,
-    );
+    return num(this.#first(`SELECT count(*) AS n FROM (${ONLY_IN})`, a, b, b, a)?.n);
   }
 
   memberCounts(release: string): { dist: string; component: string; architecture: string; count: number }[] {
     return this.#all(
-      `SELECT dist, component, architecture, count(*) AS n FROM members WHERE release_id = ?
+      `SELECT dist, component, architecture, count(*) AS n FROM release_members WHERE release_id = ?
        GROUP BY dist, component, architecture ORDER BY dist, component, architecture`,
       release,
     ).map((r) => ({
@@ -616,20 +724,21 @@ export class Queries {
     this.#run("UPDATE index_chunks SET dirty = dirty + 1 WHERE release_id = ?", release);
   }
 
+  /** The components of a dist with members (a component whose last member goes loses its segments). */
   components(release: string, dist: string): string[] {
-    return this.#distinct("component", release, dist);
+    return this.#all(
+      "SELECT DISTINCT component FROM member_segments WHERE release_id = ? AND dist = ? ORDER BY component",
+      release,
+      dist,
+    ).map((r) => str(r.component));
   }
 
   architectures(release: string, dist: string): string[] {
-    return this.#distinct("architecture", release, dist);
-  }
-
-  #distinct(column: "component" | "architecture", release: string, dist: string): string[] {
     return this.#all(
-      `SELECT DISTINCT ${column} AS v FROM members WHERE release_id = ? AND dist = ? ORDER BY ${column}`,
+      "SELECT DISTINCT architecture FROM release_members WHERE release_id = ? AND dist = ? ORDER BY architecture",
       release,
       dist,
-    ).map((r) => str(r.v));
+    ).map((r) => str(r.architecture));
   }
 
   scopes(release: string, dist: string): ScopeRecord[] {
@@ -815,7 +924,7 @@ export class Queries {
   /** The package at a pool path: the given release's first, else the newest retained release's. */
   poolFile(path: string, preferRelease: string, retainedAfter: number): PackageRecord | null {
     const r = this.#first(
-      `SELECT p.* FROM members m JOIN releases r ON r.id = m.release_id JOIN packages p ON p.sha256 = m.sha256
+      `SELECT p.* FROM release_members m JOIN releases r ON r.id = m.release_id JOIN packages p ON p.sha256 = m.sha256
        WHERE m.pool_path = ? AND (m.release_id = ? OR ${RETAINED})
        ORDER BY (m.release_id = ?) DESC, r.seq DESC LIMIT 1`,
       path,
@@ -908,7 +1017,8 @@ export class Queries {
       packages: n("SELECT count(*) AS n FROM packages"),
       package_bytes: n("SELECT coalesce(sum(size), 0) AS n FROM packages"),
       releases: n("SELECT count(*) AS n FROM releases"),
-      memberships: n("SELECT count(*) AS n FROM members"),
+      memberships: n("SELECT count(*) AS n FROM release_members"),
+      membership_rows: n("SELECT count(*) AS n FROM segment_members"),
       index_files: n("SELECT count(DISTINCT sha256) AS n FROM index_files WHERE storage != 'listed'"),
       index_bytes: n(
         "SELECT coalesce(sum(size), 0) AS n FROM (SELECT DISTINCT sha256, size FROM index_files WHERE storage != 'listed')",
@@ -951,7 +1061,14 @@ export class Queries {
   }
 
   deleteRelease(id: string): void {
-    for (const table of ["members", "dists", "indexes", "index_files", "index_chunks"]) {
+    // The rows of segments no other release shares go with it.
+    this.#run(
+      `DELETE FROM segment_members WHERE segment IN (SELECT segment FROM member_segments WHERE release_id = ?
+         EXCEPT SELECT segment FROM member_segments WHERE release_id != ?)`,
+      id,
+      id,
+    );
+    for (const table of ["member_segments", "dists", "indexes", "index_files", "index_chunks"]) {
       this.#run(`DELETE FROM ${table} WHERE release_id = ?`, id);
     }
     this.#run("DELETE FROM releases WHERE id = ?", id);
@@ -960,7 +1077,7 @@ export class Queries {
   /** Packages no release refers to any more and uploaded before `before` (a grace period for fresh uploads). */
   unreferencedPackages(before: number): string[] {
     return this.#all(
-      `SELECT sha256 FROM packages p WHERE uploaded_at < ? AND NOT EXISTS (SELECT 1 FROM members m WHERE m.sha256 = p.sha256)`,
+      `SELECT sha256 FROM packages p WHERE uploaded_at < ? AND NOT EXISTS (SELECT 1 FROM segment_members m WHERE m.sha256 = p.sha256)`,
       before,
     ).map((r) => str(r.sha256));
   }

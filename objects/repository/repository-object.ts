@@ -25,6 +25,8 @@ import {
 import type { Result } from "../../schema/result.ts";
 import { type BlobPart, blobKey, blobPrefix, putBytes } from "./blobs.ts";
 import { CHUNK_BYTES, hashChunks, type KeyedEntry, type WrittenChunk, writeChunks } from "./index-writer.ts";
+import { coveringIndex, groupBy } from "./keys.ts";
+import { Membership } from "./membership.ts";
 import { migrate } from "./migrations.ts";
 import {
   type DistRecord,
@@ -135,11 +137,13 @@ function summarizeMember(m: MemberRecord, size: number): MemberSummary {
 
 export class RepositoryObject extends DurableObject<Env> {
   readonly #q: Queries;
+  readonly #membership: Membership;
   #turn: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#q = new Queries(ctx.storage.sql);
+    this.#membership = new Membership(this.#q);
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
   }
 
@@ -443,7 +447,7 @@ export class RepositoryObject extends DurableObject<Env> {
     }
     const release = this.ctx.storage.transactionSync(() => {
       const open = this.#openRelease();
-      for (const m of changes) this.#q.upsertMember(open.id, m);
+      this.#membership.put(open.id, changes);
       this.#markDirty(open.id, changes);
       this.#q.touchDist(open.id, input.dist);
       return { id: open.id, generation: this.#q.bumpGeneration(open.id) };
@@ -472,7 +476,7 @@ export class RepositoryObject extends DurableObject<Env> {
     }
     const release = this.ctx.storage.transactionSync(() => {
       const open = this.#openRelease();
-      for (const m of matches) this.#q.deleteMember(open.id, m);
+      this.#membership.remove(open.id, matches);
       this.#markDirty(open.id, matches);
       this.#q.touchDist(open.id, input.dist);
       return { id: open.id, generation: this.#q.bumpGeneration(open.id) };
@@ -1073,16 +1077,14 @@ export class RepositoryObject extends DurableObject<Env> {
       const { dist, component } = group[0] as MemberRecord;
       for (const arch of new Set(group.map((m) => m.architecture)))
         this.#q.markScopeDirty(release, dist, component, arch);
-      const starts = groupBy(this.#q.chunkStarts(release, dist, component), (c) => c.architecture);
+      const byArch = groupBy(this.#q.chunkStarts(release, dist, component), (c) => c.architecture);
+      const starts = [...byArch].map(([arch, chunks]) => ({ arch, starts: chunks.map((c) => c.start) }));
       for (const m of group) {
         const key: IndexKey = [m.name, m.version, m.architecture];
-        for (const [arch, chunks] of starts) {
+        for (const { arch, starts: keys } of starts) {
           if (m.architecture !== "all" && m.architecture !== arch) continue;
-          const start = coveringStart(
-            chunks.map((c) => c.start),
-            key,
-          );
-          if (start !== null) this.#q.bumpChunk(release, dist, component, arch, start);
+          const start = keys[coveringIndex(keys, key)];
+          if (start !== undefined) this.#q.bumpChunk(release, dist, component, arch, start);
         }
       }
     }
@@ -1374,41 +1376,6 @@ function summarizeKey(k: {
 /** Dists that differ from the parent and carry no valid signature yet: activation waits for them. */
 function unsignedDists(dists: DistRecord[]): string[] {
   return dists.filter((d) => d.changed && d.inRelease === null).map((d) => d.dist);
-}
-
-/**
- * The greatest of `starts` (in key order) not above `key`: the start of the chunk whose range holds
- * it. Keys compare as SQLite's ORDER BY does, by bytes: names, versions and architectures are ASCII
- * (Debian Policy §5.6.1, §5.6.12, §11.1), where JavaScript's string order is the same.
- */
-/** `Map.groupBy` (ES2024; the project's TypeScript lib stops at ES2023). */
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const group = groups.get(k);
-    if (group === undefined) groups.set(k, [item]);
-    else group.push(item);
-  }
-  return groups;
-}
-
-function coveringStart(starts: readonly IndexKey[], key: IndexKey): IndexKey | null {
-  let found: IndexKey | null = null;
-  for (const start of starts) {
-    if (compareKeys(start, key) > 0) break;
-    found = start;
-  }
-  return found;
-}
-
-function compareKeys(a: IndexKey, b: IndexKey): number {
-  for (let i = 0; i < 3; i++) {
-    const x = a[i] as string;
-    const y = b[i] as string;
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return 0;
 }
 
 function isRetained(r: ReleaseRecord, retainedAfter: number): boolean {
