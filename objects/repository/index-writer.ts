@@ -49,8 +49,9 @@ export interface KeyedEntry {
 
 /**
  * Render `entries` (one key range, in key order) into chunks of about CHUNK_BYTES, each gzipped and
- * stored. The first chunk starts at `start`; later ones at their first stanza's key. Holds at most
- * two chunks of text: the one being filled and the one before it, which a short tail joins.
+ * stored, and fed to `hasher` in order. The first chunk starts at `start`; later ones at their
+ * first stanza's key. Holds at most two chunks of text: the one being filled and the one before
+ * it, which a short tail joins.
  */
 export async function writeChunks(
   bucket: R2Bucket,
@@ -58,6 +59,7 @@ export async function writeChunks(
   start: IndexKey,
   source: IndexKey | null,
   entries: Iterable<KeyedEntry>,
+  hasher: IndexHasher | null = null,
 ): Promise<WrittenChunk[]> {
   const written: WrittenChunk[] = [];
   let held: { start: IndexKey; text: string; stanzas: number } | null = null;
@@ -75,7 +77,9 @@ export async function writeChunks(
       encoded = encoder.encodeInto(chunk.text, buffer);
     }
     const plain = buffer.subarray(0, encoded.written);
-    const digest = await putBytes(bucket, repositoryId, gzip(plain));
+    const member = gzip(plain);
+    hasher?.add(member, plain);
+    const digest = await putBytes(bucket, repositoryId, member);
     for (const w of written) w.plain = null;
     written.push({
       start: chunk.start,
@@ -115,47 +119,62 @@ export interface ComposedIndex {
 }
 
 /**
- * Hash the concatenation of `chunks`' gzip members, which is Packages.gz, and the text it
- * decompresses to, which the Release lists as Packages: one pass over the members in R2, one in
- * memory at a time. Nothing is written: Packages.gz is served as its chunks (FileRef.parts), since
+ * Hashes an index as its chunks go by in key order: the concatenation of their gzip members, which
+ * is Packages.gz, and the text it decompresses to, which the Release lists as Packages. A chunk
+ * just rendered is hashed from memory; a stored one (`addStored`) is read back from R2 and
+ * decompressed. Nothing is written: Packages.gz is served as its chunks (FileRef.parts), since
  * storing it whole would mean a second pass, the address being the hash of the whole.
  */
-export async function hashChunks(
-  bucket: R2Bucket,
-  repositoryId: string,
-  chunks: readonly Pick<ChunkRecord, "gzipSha256" | "gzipSize" | "plainSize">[],
-): Promise<ComposedIndex> {
-  const plainHash = createHash("sha256");
-  let plainSize = 0;
-  // An empty index is still a gzip file, of nothing.
-  if (chunks.length === 0) {
-    const empty = await putBytes(bucket, repositoryId, gzip(new Uint8Array()));
-    return { gzip: empty, plain: { size: 0, sha256: plainHash.digest("hex") } };
+export class IndexHasher {
+  readonly #gzip = new MultiHasher();
+  readonly #plain = createHash("sha256");
+  #plainSize = 0;
+  #chunks = 0;
+
+  add(member: Uint8Array, plain: Uint8Array): void {
+    this.#gzip.update(member);
+    this.#plain.update(plain);
+    this.#plainSize += plain.length;
+    this.#chunks++;
   }
-  const hasher = new MultiHasher();
-  const read = async (chunk: Pick<ChunkRecord, "gzipSha256">) => {
-    const object = await bucket.get(blobKey(repositoryId, chunk.gzipSha256));
-    if (object === null) throw new Error(`index chunk ${chunk.gzipSha256} is missing from R2`);
-    return new Uint8Array(await object.arrayBuffer());
-  };
-  // One member in memory at a time (a chunk is about CHUNK_BYTES of text), the next one in flight.
-  // Whole members through zlib: streaming them through DecompressionStream measured slower and no
-  // smaller at the isolate's peak.
-  let next = read(chunks[0] as ChunkRecord);
-  for (const [i, chunk] of chunks.entries()) {
-    const member = await next;
-    const following = chunks[i + 1];
-    if (following !== undefined) next = read(following);
-    hasher.update(member);
-    const text = gunzipSync(member);
-    if (text.length !== chunk.plainSize) {
-      throw new Error(`index chunk ${chunk.gzipSha256} holds ${text.length} bytes of text, not ${chunk.plainSize}`);
+
+  /**
+   * Stored chunks, in key order: one member in memory at a time, the next one in flight. Whole
+   * members through zlib: streaming them through DecompressionStream measured slower and no
+   * smaller at the isolate's peak.
+   */
+  async addStored(
+    bucket: R2Bucket,
+    repositoryId: string,
+    chunks: readonly Pick<ChunkRecord, "gzipSha256" | "plainSize">[],
+  ): Promise<void> {
+    const read = async (chunk: Pick<ChunkRecord, "gzipSha256">) => {
+      const object = await bucket.get(blobKey(repositoryId, chunk.gzipSha256));
+      if (object === null) throw new Error(`index chunk ${chunk.gzipSha256} is missing from R2`);
+      return new Uint8Array(await object.arrayBuffer());
+    };
+    let next = chunks[0] === undefined ? null : read(chunks[0]);
+    for (const [i, chunk] of chunks.entries()) {
+      const member = await (next as Promise<Uint8Array>);
+      const following = chunks[i + 1];
+      next = following === undefined ? null : read(following);
+      const text = gunzipSync(member);
+      if (text.length !== chunk.plainSize) {
+        throw new Error(`index chunk ${chunk.gzipSha256} holds ${text.length} bytes of text, not ${chunk.plainSize}`);
+      }
+      this.add(member, text);
     }
-    plainHash.update(text);
-    plainSize += text.length;
   }
-  const { size, md5, sha256, sha512 } = hasher.digest();
-  return { gzip: { size, md5, sha256, sha512 }, plain: { size: plainSize, sha256: plainHash.digest("hex") } };
+
+  /** The digests, once every chunk is in; an index of no chunks is an empty gzip file, stored here. */
+  async digest(bucket: R2Bucket, repositoryId: string): Promise<ComposedIndex> {
+    if (this.#chunks === 0) {
+      const empty = await putBytes(bucket, repositoryId, gzip(new Uint8Array()));
+      return { gzip: empty, plain: { size: 0, sha256: this.#plain.digest("hex") } };
+    }
+    const { size, md5, sha256, sha512 } = this.#gzip.digest();
+    return { gzip: { size, md5, sha256, sha512 }, plain: { size: this.#plainSize, sha256: this.#plain.digest("hex") } };
+  }
 }
 
 function gzip(bytes: Uint8Array): Uint8Array {

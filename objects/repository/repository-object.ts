@@ -24,7 +24,7 @@ import {
 } from "../../schema/index-document.ts";
 import type { Result } from "../../schema/result.ts";
 import { type BlobPart, blobKey, blobPrefix, putBytes } from "./blobs.ts";
-import { CHUNK_BYTES, hashChunks, type KeyedEntry, type WrittenChunk, writeChunks } from "./index-writer.ts";
+import { CHUNK_BYTES, IndexHasher, type KeyedEntry, type WrittenChunk, writeChunks } from "./index-writer.ts";
 import { coveringIndex, groupBy } from "./keys.ts";
 import { Membership } from "./membership.ts";
 import { migrate } from "./migrations.ts";
@@ -1165,15 +1165,30 @@ export class RepositoryObject extends DurableObject<Env> {
   ): Promise<void> {
     const bucket = this.env.BLOBS;
     const before = this.#q.chunks(release, dist, scope.component, scope.architecture);
-    const whole = () =>
-      writeChunks(bucket, s.id, FIRST_KEY, null, this.#indexEntries(release, dist, scope, FIRST_KEY, null));
+    // Chunks are hashed as they are written or, when clean, read back: one pass, in key order.
+    let hasher = new IndexHasher();
+    const whole = () => {
+      hasher = new IndexHasher();
+      return writeChunks(
+        bucket,
+        s.id,
+        FIRST_KEY,
+        null,
+        this.#indexEntries(release, dist, scope, FIRST_KEY, null),
+        hasher,
+      );
+    };
     let chunks: WrittenChunk[] = [];
     if (before.length === 0) chunks = await whole();
+    let clean: typeof before = [];
     for (const [i, old] of before.entries()) {
       if (old.dirty === 0) {
         chunks.push({ ...old, source: old.start, plain: null });
+        clean.push(old);
         continue;
       }
+      await hasher.addStored(bucket, s.id, clean);
+      clean = [];
       const end = before[i + 1]?.start ?? null;
       chunks.push(
         ...(await writeChunks(
@@ -1182,6 +1197,7 @@ export class RepositoryObject extends DurableObject<Env> {
           old.start,
           old.start,
           this.#indexEntries(release, dist, scope, old.start, end),
+          hasher,
         )),
       );
     }
@@ -1189,10 +1205,12 @@ export class RepositoryObject extends DurableObject<Env> {
     const plainSize = chunks.reduce((n, c) => n + c.plainSize, 0);
     if ((chunks.length > 1 && plainSize <= CHUNK_BYTES) || (chunks.length === 1 && chunks[0]?.plain === null)) {
       chunks = await whole();
+    } else {
+      await hasher.addStored(bucket, s.id, clean);
     }
     const first = chunks[0];
     if (first !== undefined) first.start = FIRST_KEY;
-    const composed = await hashChunks(bucket, s.id, chunks);
+    const composed = await hasher.digest(bucket, s.id);
     // One chunk (or none) is a small index: its Packages.gz is one blob, and its text is stored too.
     const small = chunks.length <= 1;
     const stored = small ? await putBytes(bucket, s.id, first?.plain ?? new Uint8Array()) : null;

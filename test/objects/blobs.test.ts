@@ -6,7 +6,7 @@ import { concat } from "../../deb/bytes.ts";
 import { hashBytes } from "../../deb/hash.ts";
 import { renderStanza } from "../../deb/packages.ts";
 import { blobKey, concatenatedBlobs } from "../../objects/repository/blobs.ts";
-import { CHUNK_BYTES, hashChunks, writeChunks } from "../../objects/repository/index-writer.ts";
+import { CHUNK_BYTES, IndexHasher, writeChunks } from "../../objects/repository/index-writer.ts";
 import { MIGRATIONS } from "../../objects/repository/migrations.ts";
 import { FIRST_KEY } from "../../objects/repository/queries.ts";
 
@@ -34,11 +34,12 @@ async function stored(repo: string, sha256: string): Promise<Uint8Array> {
   return new Uint8Array((await object?.arrayBuffer()) ?? new ArrayBuffer(0));
 }
 
-describe("writeChunks and composeGzip", () => {
+describe("writeChunks and IndexHasher", () => {
   it("cut an index into gzip members whose concatenation is Packages.gz", async ({ expect }) => {
     const repo = "blobs/chunks";
     const entries = Array.from({ length: 3000 }, (_, i) => entry(i, 1000));
-    const chunks = await writeChunks(env.BLOBS, repo, FIRST_KEY, null, entries);
+    const written = new IndexHasher();
+    const chunks = await writeChunks(env.BLOBS, repo, FIRST_KEY, null, entries, written);
     const expected = entries.map((e) => `${renderStanza(e.entry)}\n`).join("");
 
     // About CHUNK_BYTES each; a short tail joins the chunk before it.
@@ -55,7 +56,11 @@ describe("writeChunks and composeGzip", () => {
       expect(gunzipSync(member).length).toBe(c.plainSize);
     }
 
-    const { gzip: digest, plain } = await hashChunks(env.BLOBS, repo, chunks);
+    // Hashed as written, and hashed again read back from R2: the same digests.
+    const { gzip: digest, plain } = await written.digest(env.BLOBS, repo);
+    const readBack = new IndexHasher();
+    await readBack.addStored(env.BLOBS, repo, chunks);
+    expect(await readBack.digest(env.BLOBS, repo)).toEqual({ gzip: digest, plain });
     const text = hashBytes(new TextEncoder().encode(expected));
     expect(plain).toEqual({ size: text.size, sha256: text.sha256 });
     const parts = chunks.map((c) => ({ sha256: c.gzipSha256, size: c.gzipSize }));
