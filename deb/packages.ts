@@ -78,9 +78,26 @@ export interface PackageEntry {
 
 /** One stanza, ending in "\n" (no blank separator line). */
 export function renderStanza(entry: PackageEntry): string {
+  return joinStanza(renderStanzaParts(entry), entry.filename);
+}
+
+/**
+ * A stanza cut around its Filename line: all of it depends on the package alone except Filename,
+ * whose pool path depends on the component the package is listed in. The repository renders the
+ * parts once, when a package is uploaded, so that generating an index only joins text.
+ */
+export interface StanzaParts {
+  /** The fields apt-ftparchive puts before Filename. */
+  head: string;
+  /** Size, the checksums and every field after them. */
+  tail: string;
+}
+
+const FILENAME_RANK = RANK.get("filename") as number;
+
+export function renderStanzaParts(entry: Omit<PackageEntry, "filename">): StanzaParts {
   const fields: ControlField[] = [
     ...entry.fields,
-    { name: "Filename", value: entry.filename },
     { name: "Size", value: String(entry.size) },
     { name: "MD5sum", value: entry.md5 },
     { name: "SHA256", value: entry.sha256 },
@@ -93,10 +110,18 @@ export function renderStanza(entry: PackageEntry): string {
     else known.push([rank, f]);
   }
   known.sort((a, b) => a[0] - b[0]);
-  let out = "";
-  for (const [, f] of known) out += renderField(f);
-  for (const f of other) out += renderField(f);
-  return out;
+  let head = "";
+  let tail = "";
+  for (const [rank, f] of known) {
+    if (rank < FILENAME_RANK) head += renderField(f);
+    else tail += renderField(f);
+  }
+  for (const f of other) tail += renderField(f);
+  return { head, tail };
+}
+
+export function joinStanza(parts: StanzaParts, filename: string): string {
+  return `${parts.head}Filename: ${filename}\n${parts.tail}`;
 }
 
 function renderField(f: ControlField): string {

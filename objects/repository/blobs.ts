@@ -29,9 +29,14 @@ export async function putBytes(bucket: R2Bucket, repositoryId: string, bytes: Ui
   const hasher = new MultiHasher();
   hasher.update(bytes);
   const { size, md5, sha256, sha512 } = hasher.digest();
+  await putAt(bucket, repositoryId, sha256, bytes);
+  return { size, md5, sha256, sha512 };
+}
+
+/** Store bytes whose SHA-256 the caller computed (R2 checks it), unless that address is taken. */
+export async function putAt(bucket: R2Bucket, repositoryId: string, sha256: string, bytes: Uint8Array): Promise<void> {
   const key = blobKey(repositoryId, sha256);
   if ((await bucket.head(key)) === null) await bucket.put(key, bytes, { sha256 });
-  return { size, md5, sha256, sha512 };
 }
 
 /** One stored object of a file made of several (a Packages.gz kept as its chunks' gzip members). */

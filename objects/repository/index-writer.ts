@@ -19,8 +19,7 @@
 import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { MultiHasher } from "../../deb/hash.ts";
-import { type PackageEntry, renderStanza } from "../../deb/packages.ts";
-import { type BlobDigest, blobKey, putBytes } from "./blobs.ts";
+import { type BlobDigest, blobKey, putAt, putBytes } from "./blobs.ts";
 import type { ChunkRecord, IndexKey } from "./queries.ts";
 
 /** A chunk is cut once its text reaches this size; a smaller tail is merged into the chunk before it. */
@@ -41,10 +40,10 @@ export interface WrittenChunk extends ChunkRecord {
   plain: Uint8Array | null;
 }
 
-/** One stanza of an index and its key. */
+/** One stanza of an index (ending in "\n", no blank line) and its key. */
 export interface KeyedEntry {
   key: IndexKey;
-  entry: PackageEntry;
+  stanza: string;
 }
 
 /**
@@ -79,7 +78,9 @@ export async function writeChunks(
     const plain = buffer.subarray(0, encoded.written);
     const member = gzip(plain);
     hasher?.add(member, plain);
-    const digest = await putBytes(bucket, repositoryId, member);
+    // A chunk's row needs only its member's SHA-256 (the Release lists Packages.gz's, from `hasher`).
+    const digest = { sha256: createHash("sha256").update(member).digest("hex"), size: member.length };
+    await putAt(bucket, repositoryId, digest.sha256, member);
     for (const w of written) w.plain = null;
     written.push({
       start: chunk.start,
@@ -93,13 +94,13 @@ export async function writeChunks(
     });
   };
 
-  for (const { key, entry } of entries) {
+  for (const { key, stanza } of entries) {
     if (current.text.length >= CHUNK_BYTES) {
       if (held !== null) await store(held);
       held = current;
       current = { start: key, text: "", stanzas: 0 };
     }
-    current.text += `${renderStanza(entry)}\n`;
+    current.text += `${stanza}\n`;
     current.stanzas++;
   }
   if (held !== null && current.text.length < CHUNK_BYTES / 2) {

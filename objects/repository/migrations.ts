@@ -237,6 +237,17 @@ export const MIGRATIONS: readonly Migration[] = [
         FROM member_segments s JOIN segment_members m ON m.segment = s.segment;
     `,
   },
+  {
+    id: 4,
+    description: "each package's stanza rendered once, at upload, around its Filename line",
+    sql: `
+      -- deb/packages.ts StanzaParts: generating an index joins these with the member's pool path
+      -- instead of parsing and ordering the control fields again for every package. NULL for
+      -- packages uploaded before this migration; their stanza is rendered from \`fields\`.
+      ALTER TABLE packages ADD COLUMN stanza_head TEXT;
+      ALTER TABLE packages ADD COLUMN stanza_tail TEXT;
+    `,
+  },
 ];
 
 /**

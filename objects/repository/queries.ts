@@ -4,6 +4,7 @@
  * are the caller's `transactionSync`.
  */
 import type { ControlField } from "../../deb/control.ts";
+import { renderStanzaParts, type StanzaParts } from "../../deb/packages.ts";
 
 export type ReleaseState = "open" | "active" | "retired";
 
@@ -106,6 +107,13 @@ export interface ChunkRecord {
   gzipSize: number;
   /** Bumped by every change in the chunk's range; 0 when clean. A counter, so that generation can tell a change that landed while it ran. */
   dirty: number;
+}
+
+/** One stanza of an index as generation reads it: its key, pool path and pre-rendered text. */
+export interface IndexRow {
+  key: IndexKey;
+  filename: string;
+  stanza: StanzaParts;
 }
 
 /** One segment of a release's membership of a dist and component (migration 3). */
@@ -287,9 +295,11 @@ export class Queries {
   }
 
   insertPackage(p: PackageRecord): void {
+    const parts = renderStanzaParts(p);
     this.#run(
-      `INSERT INTO packages (sha256, name, version, architecture, source, fields, size, md5, sha1, sha512, uploaded_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING`,
+      `INSERT INTO packages (sha256, name, version, architecture, source, fields, size, md5, sha1, sha512, uploaded_at,
+         stanza_head, stanza_tail)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING`,
       p.sha256,
       p.name,
       p.version,
@@ -301,6 +311,8 @@ export class Queries {
       p.sha1,
       p.sha512,
       p.uploadedAt,
+      parts.head,
+      parts.tail,
     );
   }
 
@@ -589,7 +601,7 @@ export class Queries {
     architecture: string,
     range: { after: IndexKey; inclusive: boolean; before: IndexKey | null },
     limit: number,
-  ): { member: MemberRecord; pkg: PackageRecord }[] {
+  ): IndexRow[] {
     // Plain row-value comparisons, one statement per shape of range, so that SQLite walks the
     // segments from the one holding `after` and each segment's primary key from the start of the
     // range: ordered by segment start, then key, the rows come out in key order with no sort (an OR
@@ -600,8 +612,8 @@ export class Queries {
         ? ""
         : "AND (s.start_name, s.start_version, s.start_architecture) < (?, ?, ?) AND (m.name, m.version, m.architecture) < (?, ?, ?)";
     return this.#all(
-      `SELECT s.dist, s.component, m.name, m.version, m.architecture, m.sha256, m.pool_path,
-         p.source, p.fields, p.size, p.md5, p.sha1, p.sha512, p.uploaded_at
+      `SELECT m.name, m.version, m.architecture, m.pool_path, p.stanza_head, p.stanza_tail,
+         iif(p.stanza_head IS NULL, p.fields, NULL) AS fields, p.size, p.md5, p.sha256
        FROM member_segments s JOIN segment_members m ON m.segment = s.segment JOIN packages p ON p.sha256 = m.sha256
        WHERE s.release_id = ? AND s.dist = ? AND s.component = ?
          AND (s.start_name, s.start_version, s.start_architecture) >= (
@@ -622,7 +634,20 @@ export class Queries {
       ...range.after,
       ...(range.before === null ? [] : [...range.before, ...range.before]),
       limit,
-    ).map((r) => ({ member: toMember(r), pkg: toPackage(r) }));
+    ).map((r) => ({
+      key: [str(r.name), str(r.version), str(r.architecture)] as const,
+      filename: str(r.pool_path),
+      // Uploaded before migration 4: rendered here from the control fields.
+      stanza:
+        r.stanza_head === null
+          ? renderStanzaParts({
+              fields: parseFields(str(r.fields)),
+              size: num(r.size),
+              md5: str(r.md5),
+              sha256: str(r.sha256),
+            })
+          : { head: str(r.stanza_head), tail: str(r.stanza_tail) },
+    }));
   }
 
   /** Added and removed membership between two releases (a diff), at most `limit` of each. */

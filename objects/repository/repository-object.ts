@@ -14,6 +14,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Control } from "../../deb/control.ts";
 import type { FileHashes } from "../../deb/hash.ts";
+import { joinStanza } from "../../deb/packages.ts";
 import { isValidComponent, poolPath } from "../../deb/pool.ts";
 import { renderRelease } from "../../deb/release.ts";
 import { type ApiError, apiError } from "../../schema/errors.ts";
@@ -1261,15 +1262,10 @@ export class RepositoryObject extends DurableObject<Env> {
     let range = { after: from, inclusive: true, before };
     for (;;) {
       const page = this.#q.indexPage(release, dist, scope.component, scope.architecture, range, INDEX_PAGE_ROWS);
-      for (const { member, pkg } of page) {
-        yield {
-          key: [member.name, member.version, member.architecture],
-          entry: { fields: pkg.fields, filename: member.poolPath, size: pkg.size, md5: pkg.md5, sha256: pkg.sha256 },
-        };
-      }
+      for (const row of page) yield { key: row.key, stanza: joinStanza(row.stanza, row.filename) };
       const last = page.at(-1);
       if (last === undefined || page.length < INDEX_PAGE_ROWS) return;
-      range = { after: [last.member.name, last.member.version, last.member.architecture], inclusive: false, before };
+      range = { after: last.key, inclusive: false, before };
     }
   }
 

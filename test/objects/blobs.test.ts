@@ -14,7 +14,7 @@ function entry(i: number, descriptionBytes: number) {
   const name = `pkg-${String(i).padStart(5, "0")}`;
   return {
     key: [name, "1.0", "amd64"] as const,
-    entry: {
+    stanza: renderStanza({
       fields: [
         { name: "Package", value: name },
         { name: "Version", value: "1.0" },
@@ -25,7 +25,7 @@ function entry(i: number, descriptionBytes: number) {
       size: i,
       md5: "0".repeat(32),
       sha256: "0".repeat(64),
-    },
+    }),
   };
 }
 
@@ -40,7 +40,7 @@ describe("writeChunks and IndexHasher", () => {
     const entries = Array.from({ length: 3000 }, (_, i) => entry(i, 1000));
     const written = new IndexHasher();
     const chunks = await writeChunks(env.BLOBS, repo, FIRST_KEY, null, entries, written);
-    const expected = entries.map((e) => `${renderStanza(e.entry)}\n`).join("");
+    const expected = entries.map((e) => `${e.stanza}\n`).join("");
 
     // About CHUNK_BYTES each; a short tail joins the chunk before it.
     expect(chunks.length).toBe(Math.floor(expected.length / CHUNK_BYTES));
@@ -90,7 +90,7 @@ describe("writeChunks and IndexHasher", () => {
     const entries = Array.from({ length: 10 }, (_, i) => entry(i, 10));
     const [only, ...rest] = await writeChunks(env.BLOBS, repo, FIRST_KEY, null, entries);
     expect(rest).toEqual([]);
-    const text = entries.map((e) => `${renderStanza(e.entry)}\n`).join("");
+    const text = entries.map((e) => `${e.stanza}\n`).join("");
     expect(new TextDecoder().decode(only?.plain ?? new Uint8Array())).toBe(text);
     expect(gunzipSync(await stored(repo, only?.gzipSha256 ?? "")).toString("utf8")).toBe(text);
     expect(await writeChunks(env.BLOBS, repo, FIRST_KEY, null, [])).toEqual([]);

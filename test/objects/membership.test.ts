@@ -233,6 +233,21 @@ describe("membership segments", () => {
     expect(stats).toMatchObject({ memberships: 3001, membership_rows: 3001 });
   });
 
+  it("render packages uploaded before migration 4 stored their stanzas, byte for byte", async ({ expect }) => {
+    const repo = await repository("legacy-stanzas");
+    await repo.add(many(3));
+    await publish(repo.id, ["stable"]);
+    const packages = async () => (await apt(repo.id, "dists/stable/main/binary-amd64/Packages")).text();
+    const stored = await packages();
+    expect(stored).toMatch(/^Filename: pool\/main\/p\/pkg-00002\/pkg-00002_1\.0_amd64\.deb\nSize: \d+\nMD5sum: /m);
+    await runInDurableObject(repo.stub, (_instance, state) => {
+      state.storage.sql.exec("UPDATE packages SET stanza_head = NULL, stanza_tail = NULL");
+    });
+    must(await repo.stub.reindex());
+    await publish(repo.id, ["stable"]);
+    expect(await packages()).toBe(stored);
+  });
+
   it("are made by migration 3 from the rows that held membership before", async ({ expect }) => {
     const stub = env.REPOSITORY.get(env.REPOSITORY.idFromName("migrate/segments"));
     const [rows, segments, members] = await runInDurableObject(stub, (_instance, state) => {
