@@ -10,12 +10,7 @@ import { describe, it } from "vitest";
 import { hashBytes } from "../../deb/hash.ts";
 import { concatenatedBlobs } from "../../objects/repository/blobs.ts";
 import { CHUNK_BYTES } from "../../objects/repository/index-writer.ts";
-
-/** The value of an RPC result, or the failure as an exception (RPC typing loses the union's narrowing). */
-function must<T>(result: { ok: boolean; value?: T }): T {
-  if (!result.ok || result.value === undefined) throw new Error(`RPC failed: ${JSON.stringify(result)}`);
-  return result.value;
-}
+import { must, removeFromStable } from "../helpers/repository-object.ts";
 
 function fakeUpload(name: string, architecture = "amd64") {
   const description = `${name}, one of a large dist\n ${"word ".repeat(8000).trim()}`;
@@ -52,18 +47,7 @@ function repository(id: string) {
       }
       must(await stub.addPackages({ release: null, dist: "stable", component: "main", packages: shas }));
     },
-    async remove(name: string): Promise<void> {
-      must(
-        await stub.removePackages({
-          release: null,
-          dist: "stable",
-          component: null,
-          name,
-          version: null,
-          architecture: null,
-        }),
-      );
-    },
+    remove: (name: string) => removeFromStable(stub, name),
     /** The stanzas of the gzipped index stored under `sha256`, after checking its hash. */
     async stanzas(sha256: string): Promise<string[]> {
       // Packages.gz is served as the open release's chunks back to back (FileRef.parts).

@@ -12,12 +12,7 @@ import { hashBytes } from "../../deb/hash.ts";
 import { SEGMENT_ROWS } from "../../objects/repository/membership.ts";
 import { MIGRATIONS } from "../../objects/repository/migrations.ts";
 import { apt, call, createRepo, json, publish, uniqueRepo } from "../helpers/armor.ts";
-
-/** The value of an RPC result, or the failure as an exception (RPC typing loses the union's narrowing). */
-function must<T>(result: { ok: boolean; value?: T }): T {
-  if (!result.ok || result.value === undefined) throw new Error(`RPC failed: ${JSON.stringify(result)}`);
-  return result.value;
-}
+import { must, removeFromStable } from "../helpers/repository-object.ts";
 
 function upload(name: string, version = "1.0", architecture = "amd64") {
   return {
@@ -81,18 +76,7 @@ async function repository(prefix: string) {
         }),
       );
     },
-    async remove(name: string): Promise<void> {
-      must(
-        await stub.removePackages({
-          release: null,
-          dist: "stable",
-          component: null,
-          name,
-          version: null,
-          architecture: null,
-        }),
-      );
-    },
+    remove: (name: string) => removeFromStable(stub, name),
     /** Every release's segments with their row counts and first and last keys, in key order. */
     segments: () =>
       runInDurableObject(stub, (_instance, state) =>
