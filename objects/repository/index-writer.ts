@@ -20,7 +20,7 @@ import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { MultiHasher } from "../../deb/hash.ts";
 import { type BlobDigest, blobKey, putAt, putBytes } from "./blobs.ts";
-import type { ChunkRecord, IndexKey } from "./queries.ts";
+import type { ChunkRecord, IndexKey, IndexRow } from "./queries.ts";
 
 /** A chunk is cut once its text reaches this size; a smaller tail is merged into the chunk before it. */
 export const CHUNK_BYTES = 512 * 1024;
@@ -40,12 +40,6 @@ export interface WrittenChunk extends ChunkRecord {
   plain: Uint8Array | null;
 }
 
-/** One stanza of an index (ending in "\n", no blank line) and its key. */
-export interface KeyedEntry {
-  key: IndexKey;
-  stanza: string;
-}
-
 /**
  * Render `entries` (one key range, in key order) into chunks of about CHUNK_BYTES, each gzipped and
  * stored, and fed to `hasher` in order. The first chunk starts at `start`; later ones at their
@@ -57,7 +51,7 @@ export async function writeChunks(
   repositoryId: string,
   start: IndexKey,
   source: IndexKey | null,
-  entries: Iterable<KeyedEntry>,
+  entries: Iterable<IndexRow>,
   hasher: IndexHasher | null = null,
 ): Promise<WrittenChunk[]> {
   const written: WrittenChunk[] = [];

@@ -14,7 +14,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Control } from "../../deb/control.ts";
 import type { FileHashes } from "../../deb/hash.ts";
-import { joinStanza } from "../../deb/packages.ts";
 import { isValidComponent, poolPath } from "../../deb/pool.ts";
 import { renderRelease } from "../../deb/release.ts";
 import { type ApiError, apiError } from "../../schema/errors.ts";
@@ -25,7 +24,7 @@ import {
 } from "../../schema/index-document.ts";
 import type { Result } from "../../schema/result.ts";
 import { type BlobPart, blobKey, blobPrefix, putBytes } from "./blobs.ts";
-import { CHUNK_BYTES, IndexHasher, type KeyedEntry, type WrittenChunk, writeChunks } from "./index-writer.ts";
+import { CHUNK_BYTES, IndexHasher, type WrittenChunk, writeChunks } from "./index-writer.ts";
 import { coveringIndex, groupBy } from "./keys.ts";
 import { Membership } from "./membership.ts";
 import { migrate } from "./migrations.ts";
@@ -34,6 +33,7 @@ import {
   FIRST_KEY,
   type IndexFileRecord,
   type IndexKey,
+  type IndexRow,
   type MemberRecord,
   type PackageRecord,
   Queries,
@@ -1258,11 +1258,11 @@ export class RepositoryObject extends DurableObject<Env> {
     scope: { component: string; architecture: string },
     from: IndexKey,
     before: IndexKey | null,
-  ): Generator<KeyedEntry> {
+  ): Generator<IndexRow> {
     let range = { after: from, inclusive: true, before };
     for (;;) {
       const page = this.#q.indexPage(release, dist, scope.component, scope.architecture, range, INDEX_PAGE_ROWS);
-      for (const row of page) yield { key: row.key, stanza: joinStanza(row.stanza, row.filename) };
+      yield* page;
       const last = page.at(-1);
       if (last === undefined || page.length < INDEX_PAGE_ROWS) return;
       range = { after: last.key, inclusive: false, before };
