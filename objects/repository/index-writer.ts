@@ -32,6 +32,13 @@ export const CHUNK_BYTES = 512 * 1024;
  */
 const GZIP_LEVEL = 3;
 
+/**
+ * R2 operations in flight while generation goes on: chunk writes while the next chunks render, and
+ * reads of stored chunks ahead of the one being hashed. One at a time, R2's latency per request
+ * (milliseconds in production) would add up over the 80 chunks of a 63,000-package index.
+ */
+const R2_IN_FLIGHT = 4;
+
 /** A chunk as generation produces it: stored, with the old chunk it came from (for dirty tracking). */
 export interface WrittenChunk extends ChunkRecord {
   /** The start of the chunk it replaces or keeps; null when the index had no chunks. */
@@ -63,6 +70,7 @@ export async function writeChunks(
   // most 3 bytes per UTF-16 unit).
   const encoder = new TextEncoder();
   let buffer = new Uint8Array(CHUNK_BYTES * 2);
+  const puts = new InFlight(R2_IN_FLIGHT);
   const store = async (chunk: { start: IndexKey; text: string; stanzas: number }) => {
     let encoded = encoder.encodeInto(chunk.text, buffer);
     if (encoded.read < chunk.text.length) {
@@ -74,7 +82,7 @@ export async function writeChunks(
     hasher?.add(member, plain);
     // A chunk's row needs only its member's SHA-256 (the Release lists Packages.gz's, from `hasher`).
     const digest = { sha256: createHash("sha256").update(member).digest("hex"), size: member.length };
-    await putAt(bucket, repositoryId, digest.sha256, member);
+    await puts.add(putAt(bucket, repositoryId, digest.sha256, member));
     for (const w of written) w.plain = null;
     written.push({
       start: chunk.start,
@@ -104,7 +112,42 @@ export async function writeChunks(
   }
   if (held !== null) await store(held);
   if (current.stanzas > 0) await store(current);
+  await puts.drain();
   return written;
+}
+
+/**
+ * At most `limit` promises pending: `add` waits for the oldest once the limit is reached. The
+ * first failure is thrown by the next `add` or by `drain`; later ones are dropped, never left
+ * unhandled.
+ */
+class InFlight {
+  readonly #limit: number;
+  readonly #pending: Promise<void>[] = [];
+  #failure: { error: unknown } | null = null;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  async add(work: Promise<void>): Promise<void> {
+    this.#pending.push(
+      work.catch((error: unknown) => {
+        this.#failure ??= { error };
+      }),
+    );
+    if (this.#pending.length >= this.#limit) await this.#pending.shift();
+    this.#throwIfFailed();
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.#pending.splice(0));
+    this.#throwIfFailed();
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure !== null) throw this.#failure.error;
+  }
 }
 
 /** Packages.gz's digest (as concatenated members) and the uncompressed text's size and SHA-256. */
@@ -134,25 +177,30 @@ export class IndexHasher {
   }
 
   /**
-   * Stored chunks, in key order: one member in memory at a time, the next one in flight. Whole
-   * members through zlib: streaming them through DecompressionStream measured slower and no
-   * smaller at the isolate's peak.
+   * Stored chunks, in key order: one member decompressed at a time, the next R2_IN_FLIGHT read
+   * ahead. Whole members through zlib: streaming them through DecompressionStream measured slower
+   * and no smaller at the isolate's peak.
    */
   async addStored(
     bucket: R2Bucket,
     repositoryId: string,
     chunks: readonly Pick<ChunkRecord, "gzipSha256" | "plainSize">[],
   ): Promise<void> {
-    const read = async (chunk: Pick<ChunkRecord, "gzipSha256">) => {
-      const object = await bucket.get(blobKey(repositoryId, chunk.gzipSha256));
-      if (object === null) throw new Error(`index chunk ${chunk.gzipSha256} is missing from R2`);
-      return new Uint8Array(await object.arrayBuffer());
+    const read = (chunk: Pick<ChunkRecord, "gzipSha256">): Promise<Uint8Array> => {
+      const reading = bucket.get(blobKey(repositoryId, chunk.gzipSha256)).then(async (object) => {
+        if (object === null) throw new Error(`index chunk ${chunk.gzipSha256} is missing from R2`);
+        return new Uint8Array(await object.arrayBuffer());
+      });
+      // Observed now, thrown when awaited: a read ahead that fails while an earlier chunk is being
+      // hashed, or is never awaited because that one failed, is not an unhandled rejection.
+      reading.catch(() => undefined);
+      return reading;
     };
-    let next = chunks[0] === undefined ? null : read(chunks[0]);
+    const reads = chunks.slice(0, R2_IN_FLIGHT).map(read);
     for (const [i, chunk] of chunks.entries()) {
-      const member = await (next as Promise<Uint8Array>);
-      const following = chunks[i + 1];
-      next = following === undefined ? null : read(following);
+      const member = await (reads.shift() as Promise<Uint8Array>);
+      const ahead = chunks[i + R2_IN_FLIGHT];
+      if (ahead !== undefined) reads.push(read(ahead));
       const text = gunzipSync(member);
       if (text.length !== chunk.plainSize) {
         throw new Error(`index chunk ${chunk.gzipSha256} holds ${text.length} bytes of text, not ${chunk.plainSize}`);

@@ -97,6 +97,40 @@ describe("writeChunks and IndexHasher", () => {
   });
 });
 
+describe("R2 failures during generation", () => {
+  it("fail writeChunks with R2's error when a chunk write fails, with writes in flight", async ({ expect }) => {
+    let puts = 0;
+    const failing = {
+      head: async () => null,
+      put: async () => {
+        puts++;
+        throw new Error("R2 is unavailable");
+      },
+    } as unknown as R2Bucket;
+    const entries = Array.from({ length: 3000 }, (_, i) => entry(i, 1000));
+    await expect(writeChunks(failing, "blobs/failing", FIRST_KEY, null, entries)).rejects.toThrow("R2 is unavailable");
+    // Writes overlap rendering, but the failure stops the render within the in-flight window.
+    expect(puts).toBeGreaterThan(0);
+    expect(puts).toBeLessThan(Math.floor((3000 * 1000) / CHUNK_BYTES));
+  });
+
+  it("fail hashing with the missing chunk named when a stored chunk is gone", async ({ expect }) => {
+    const repo = "blobs/missing";
+    const chunks = await writeChunks(
+      env.BLOBS,
+      repo,
+      FIRST_KEY,
+      null,
+      Array.from({ length: 3000 }, (_, i) => entry(i, 1000)),
+    );
+    const gone = chunks[1]?.gzipSha256 ?? "";
+    await env.BLOBS.delete(blobKey(repo, gone));
+    await expect(new IndexHasher().addStored(env.BLOBS, repo, chunks)).rejects.toThrow(
+      `index chunk ${gone} is missing from R2`,
+    );
+  });
+});
+
 describe("RepositoryObject storage", () => {
   it("records its migrations and allows one open and one active release", async ({ expect }) => {
     const stub = env.REPOSITORY.get(env.REPOSITORY.idFromName("blobs/migrations"));
