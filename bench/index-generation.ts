@@ -13,8 +13,7 @@
  *   1. generate `stable` with every index dirty,
  *   2. upload and add one more package to `main`, generate again.
  *
- * Memory, measured two ways during each generate call (every 50 ms), after a full garbage collection
- * in the isolate (DevTools' HeapProfiler.collectGarbage) so that "before" is live data only:
+ * Memory, measured two ways during each generate call (every 50 ms):
  *   - the isolate, through wrangler's DevTools proxy (V8's `Runtime.getHeapUsage`: JS heap and
  *     ArrayBuffer backing stores). This is what the 128 MB limit applies to. Locally the Worker and
  *     its Durable Object share one isolate, so it over-counts the object, never under-counts it;

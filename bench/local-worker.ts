@@ -262,11 +262,6 @@ export class Inspector {
     return this.send("Runtime.getHeapUsage") as Promise<HeapUsage>;
   }
 
-  /** A full garbage collection in the isolate, so that what is measured next starts from live data only. */
-  async collectGarbage(): Promise<void> {
-    await this.send("HeapProfiler.collectGarbage");
-  }
-
   /** One DevTools protocol call. */
   send(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
     const id = ++this.#id;
@@ -324,9 +319,6 @@ export async function measured<T>(
   call: () => Promise<T>,
 ): Promise<{ value: T | Error; seconds: number; usage: ProcessUsage[]; isolate: IsolateUsage }> {
   await sleep(1000); // let the upload's tail settle, so the baseline is an idle process
-  // What earlier steps left for V8 to collect is not this call's: start from live data. The peak
-  // below still counts everything the call allocates, garbage included, until V8 collects it.
-  await inspector.collectGarbage();
   const usage = procs.map((p) => {
     const hwmReset = resetPeak(p.pid);
     const { rss } = memory(p.pid);

@@ -664,7 +664,7 @@ function report(
   const peakRss = Math.max(...worker.map((u) => u.hwm));
   const rise = Math.max(...worker.map((u) => u.peak - u.baseline));
   console.log(
-    "| isolate peak (JS heap + ArrayBuffers) MiB | isolate before (after a full GC) MiB | worker workerd VmHWM MiB | RSS rise MiB |",
+    "| isolate peak (JS heap + ArrayBuffers) MiB | isolate before MiB | worker workerd VmHWM MiB | RSS rise MiB |",
   );
   console.log("|---:|---:|---:|---:|");
   console.log(
