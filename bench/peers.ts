@@ -542,7 +542,9 @@ async function main(): Promise<void> {
       for (const peer of PEERS) {
         const dir = join(runDir, `${peer}-${i}`);
         process.stderr.write(`run ${i}/${RUNS}: ${peer}\n`);
-        times[peer].push(await RUNNERS[peer]({ debs, extra, extra2, gpg, dir }));
+        const t = await RUNNERS[peer]({ debs, extra, extra2, gpg, dir });
+        times[peer].push(t);
+        process.stderr.write(`  ${stepLine(t)}\n`);
         if (peer === "reprepro") lastReprepro = dir;
         // Keep only the last run's reprepro tree (nginx serves it); the others only take disk.
         else rmSync(dir, { recursive: true, force: true });
@@ -551,6 +553,7 @@ async function main(): Promise<void> {
       const a = await armorRun(stack, { debs, extra, extra2, gpg, dir: runDir }, i);
       armorRuns.push(a);
       times.armor.push(a);
+      process.stderr.write(`  ${stepLine(a)}\n`);
     }
 
     process.stderr.write(`apt-get update + download of ${APT_FETCH} packages: the Worker, then nginx\n`);
@@ -578,6 +581,14 @@ async function main(): Promise<void> {
     await stop();
     rmSync(runDir, { recursive: true, force: true });
   }
+}
+
+/** One run's steps on one line, so a long benchmark shows its numbers as it goes. */
+function stepLine(t: Times): string {
+  return Object.entries(t)
+    .filter((e): e is [string, number] => typeof e[1] === "number")
+    .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
+    .join(", ");
 }
 
 // --- the report -----------------------------------------------------------------------------------
