@@ -58,11 +58,12 @@ export function renderRelease(input: ReleaseInput): string {
     `Date: ${releaseDate(input.date)}`,
   ];
   if (input.validUntil) lines.push(`Valid-Until: ${releaseDate(input.validUntil)}`);
-  lines.push(
-    `Architectures: ${input.architectures.join(" ")}`,
-    `Components: ${input.components.join(" ")}`,
-    `Description: ${input.description}`,
-  );
+  // A dist whose last package was removed has neither: the field goes rather than being left
+  // empty, since "Architectures: " would end in a space that the clearsigned InRelease drops
+  // (RFC 9580 §7.2), and InRelease would no longer hold this text.
+  if (input.architectures.length > 0) lines.push(`Architectures: ${input.architectures.join(" ")}`);
+  if (input.components.length > 0) lines.push(`Components: ${input.components.join(" ")}`);
+  lines.push(`Description: ${input.description}`);
   if (input.acquireByHash) lines.push("Acquire-By-Hash: yes");
   if (input.snapshots) lines.push(`Snapshots: ${input.snapshots}`);
   if (input.signedBy && input.signedBy.length > 0) lines.push(`Signed-By: ${input.signedBy.join(", ")}`);

@@ -115,6 +115,13 @@ describe("Release rendering", () => {
     expect(releaseDate(new Date(0))).toBe("Thu, 01 Jan 1970 00:00:00 UTC");
   });
 
+  it("leaves out Architectures and Components of an emptied dist, so no line ends in a space", ({ expect }) => {
+    const text = renderRelease({ ...base, architectures: [], components: [], files: [] });
+    expect(text).not.toMatch(/^(Architectures|Components):/m);
+    expect(text).not.toMatch(/ $/m);
+    expect(text).toContain("\nDescription: ");
+  });
+
   it("refuses values that would inject a field", ({ expect }) => {
     expect(() => renderRelease({ ...base, description: "x\nSigned-By: EVIL" })).toThrow(/one line/);
   });
