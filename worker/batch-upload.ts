@@ -1,14 +1,15 @@
 /**
  * Batch uploads of small packages (`POST …/blobs`): one multipart/form-data request carries up to
  * BATCH_MAX_FILES `.deb` files, each part named by the file's SHA-256, so that a CI job pushing
- * thousands of small packages pays one request, one R2 write per new file and two object calls
- * per batch instead of three requests and two object calls per file.
+ * thousands of small packages pays one request, one R2 write (the batch's new files as one pack)
+ * and two object calls per batch instead of three requests, one write and two object calls per file.
  *
  * Unlike the single upload (worker/upload.ts), the body is read whole with `formData()`: that is
  * acceptable because a batch is bounded (BATCH_MAX_BYTES, checked against Content-Length before
  * anything is read), and it is what lets every file be parsed and checked before any is stored.
  * DESIGN.md §7's rule is about never holding a large index in memory, not a bounded request.
  */
+import { createHash } from "node:crypto";
 import { type DebInfo, readDeb } from "../deb/deb-reader.ts";
 import { blobKey } from "../objects/repository/blobs.ts";
 import { Sha256Schema } from "../schema/api.ts";
@@ -24,8 +25,6 @@ export const BATCH_MAX_FILES = 1000;
 export const BATCH_MAX_BYTES = 32 * 1024 * 1024;
 /** Bytes per file in a batch; larger files go alone (`PUT …/blobs/{sha256}`, or the multipart API). */
 export const BATCH_MAX_FILE_BYTES = 8 * 1024 * 1024;
-/** R2 writes in flight per batch: enough to hide R2's latency, few enough to stay polite. */
-const PUT_CONCURRENCY = 16;
 
 /** One part of a batch, parsed: the name it came under, its bytes and what deb/'s reader found. */
 export interface BatchFile {
@@ -114,41 +113,80 @@ async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
 }
 
+/** Where a batch's new files went: what this request wrote, and each packed file's place. */
+export interface StoredBatch {
+  /** The blobs this request wrote (a pack, or a lone file): what a refusal after storing removes. */
+  written: string[];
+  /** The files kept in the pack, by SHA-256: the pack's address and where each file starts in it. */
+  packed: Map<string, { pack: string; offset: number }>;
+}
+
 /**
- * Put the files whose hashes are in `wanted` at their content addresses, PUT_CONCURRENCY at a
- * time, each once however often it appears in the batch (R2 re-checks every SHA-256). Returns the
- * hashes it wrote; on failure the writes made so far are passed to `discard` first.
+ * Store the files whose hashes are in `wanted`, each once however often it appears in the batch.
+ * Several new files are stored as one pack: their bytes back to back, put once at the pack's own
+ * SHA-256 (R2 re-checks it), each package then recording its pack and offset, and apt served a
+ * range of the pack (objects/repository/blobs.ts concatenatedBlobs). One R2 write a batch, not one
+ * a file: every write is a billed Class A operation with its own latency, and locally each costs
+ * miniflare's R2 simulator about 2 ms of CPU on the thread that also runs the Worker, which made
+ * it two thirds of an ingest (bench/RESULTS.md). A lone new file is stored at its own address.
  */
 export async function storeBatch(
   bucket: R2Bucket,
   repositoryId: string,
   files: BatchFile[],
   wanted: ReadonlySet<string>,
-  discard: (written: string[]) => Promise<void>,
-): Promise<string[]> {
-  const unique = new Map<string, Blob>();
+): Promise<StoredBatch> {
+  const members = new Map<string, Blob>();
   for (const f of files) {
     const sha256 = f.info.hashes.sha256;
-    if (wanted.has(sha256) && !unique.has(sha256)) unique.set(sha256, f.body);
+    if (wanted.has(sha256) && !members.has(sha256)) members.set(sha256, f.body);
   }
-  const queue = [...unique];
-  const written: string[] = [];
-  let failure: unknown = null;
-  const worker = async () => {
-    for (let next = queue.shift(); next !== undefined && failure === null; next = queue.shift()) {
-      const [sha256, body] = next;
-      try {
-        await bucket.put(blobKey(repositoryId, sha256), body, { sha256 });
-        written.push(sha256);
-      } catch (cause) {
-        failure ??= cause;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(PUT_CONCURRENCY, queue.length) }, worker));
-  if (failure !== null) {
-    await discard(written);
-    throw new Error("storing a batch upload failed", { cause: failure });
+  const packed = new Map<string, { pack: string; offset: number }>();
+  const only = members.size === 1 ? [...members][0] : undefined;
+  if (only !== undefined) {
+    const [sha256, body] = only;
+    return { written: (await putOnce(bucket, repositoryId, sha256, body)) ? [sha256] : [], packed };
   }
-  return written;
+  if (members.size === 0) return { written: [], packed };
+  // Hashed first, one file at a time, so that no copy of the whole pack is ever made: the put
+  // then streams the files again, each read when R2 asks for more.
+  const hash = createHash("sha256");
+  const bodies = [...members.values()];
+  let offset = 0;
+  for (const [sha256, body] of members) {
+    hash.update(new Uint8Array(await body.arrayBuffer()));
+    packed.set(sha256, { pack: "", offset });
+    offset += body.size;
+  }
+  const pack = hash.digest("hex");
+  for (const place of packed.values()) place.pack = pack;
+  let next = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const body = bodies[next++];
+      if (body === undefined) controller.close();
+      else controller.enqueue(new Uint8Array(await body.arrayBuffer()));
+    },
+  });
+  const written = await putOnce(bucket, repositoryId, pack, stream.pipeThrough(new FixedLengthStream(offset)));
+  return { written: written ? [pack] : [], packed };
+}
+
+/**
+ * Put a blob unless its address is taken (blobs are written once, never overwritten: the same
+ * pack again comes from the same files, already stored). Returns whether it wrote.
+ */
+async function putOnce(
+  bucket: R2Bucket,
+  repositoryId: string,
+  sha256: string,
+  body: Blob | ReadableStream<Uint8Array>,
+): Promise<boolean> {
+  const key = blobKey(repositoryId, sha256);
+  if ((await bucket.head(key)) !== null) {
+    if (body instanceof ReadableStream) await body.cancel();
+    return false;
+  }
+  await bucket.put(key, body, { sha256 });
+  return true;
 }

@@ -3,6 +3,9 @@
  * scoped to its repository so that one tenant can never fetch another's content by hash.
  *
  *   repos/{owner}/{name}/blobs/sha256/{hex}   content, written once, put with R2's SHA-256 check
+ *
+ * A blob is a `.deb`, an index file or chunk, a signature, or a pack: the new `.deb` files of one
+ * batch upload back to back (worker/batch-upload.ts), each package recording its pack and offset.
  */
 import { MultiHasher } from "../../deb/hash.ts";
 
@@ -39,10 +42,15 @@ export async function putAt(bucket: R2Bucket, repositoryId: string, sha256: stri
   if ((await bucket.head(key)) === null) await bucket.put(key, bytes, { sha256 });
 }
 
-/** One stored object of a file made of several (a Packages.gz kept as its chunks' gzip members). */
+/**
+ * A run of bytes of one stored object: a whole chunk of a Packages.gz kept as its chunks' gzip
+ * members, or one `.deb` inside the pack its batch upload was stored as (`offset` into the pack).
+ */
 export interface BlobPart {
   sha256: string;
   size: number;
+  /** Where the part starts within the object at `sha256`; 0 when absent (the whole object). */
+  offset?: number;
 }
 
 /**
@@ -63,7 +71,7 @@ export function concatenatedBlobs(
   for (const p of parts) {
     const from = Math.max(start, at);
     const to = Math.min(end, at + p.size);
-    if (from < to) pieces.push({ sha256: p.sha256, range: { offset: from - at, length: to - from } });
+    if (from < to) pieces.push({ sha256: p.sha256, range: { offset: (p.offset ?? 0) + from - at, length: to - from } });
     at += p.size;
   }
   let next = 0;

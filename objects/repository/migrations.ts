@@ -8,7 +8,8 @@
  *   until the open one changes them: creating a release copies segment references, never blobs;
  * - one stanza per `packages` row (a row is at most 2 MB on Cloudflare; control files are capped
  *   at 1 MiB by deb/), never a whole index;
- * - `versions` binds (name, version, architecture) to one content unless the repository allows reuse.
+ * - `versions` binds (name, version, architecture) to one content unless the repository allows reuse;
+ * - a package's bytes are its own blob (`pack` NULL) or a range of the pack named by `pack`.
  */
 
 export interface Migration {
@@ -246,6 +247,18 @@ export const MIGRATIONS: readonly Migration[] = [
       -- packages uploaded before this migration; their stanza is rendered from \`fields\`.
       ALTER TABLE packages ADD COLUMN stanza_head TEXT;
       ALTER TABLE packages ADD COLUMN stanza_tail TEXT;
+    `,
+  },
+  {
+    id: 5,
+    description: "packages stored in packs: the new files of one batch upload back to back in one blob",
+    sql: `
+      -- A package a batch upload stored in a pack (worker/batch-upload.ts): \`pack\` is the pack's
+      -- SHA-256 (its blob's address) and \`pack_offset\` where the package's bytes start in it. NULL:
+      -- the package is its own blob, at its SHA-256. A pack is needed while any package names it.
+      ALTER TABLE packages ADD COLUMN pack TEXT;
+      ALTER TABLE packages ADD COLUMN pack_offset INTEGER;
+      CREATE INDEX packages_pack ON packages (pack) WHERE pack IS NOT NULL;
     `,
   },
 ];

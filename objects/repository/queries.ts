@@ -30,6 +30,15 @@ export interface PackageRecord {
   sha1: string;
   sha512: string;
   uploadedAt: number;
+  /** The pack a batch upload stored this package in, and where its bytes start; null: its own blob. */
+  packed: { pack: string; offset: number } | null;
+}
+
+/** A blob some row needs: its address, its size (for a pack, the least it must have) and what it is. */
+export interface BlobPointer {
+  sha256: string;
+  size: number;
+  kind: "package" | "pack" | "index" | "release";
 }
 
 export interface ReleaseRecord {
@@ -228,7 +237,7 @@ export class Queries {
    */
   packageHeads(
     sha256s: readonly string[],
-  ): Map<string, Omit<PackageRecord, "source" | "fields" | "md5" | "sha1" | "sha512" | "uploadedAt">> {
+  ): Map<string, Omit<PackageRecord, "source" | "fields" | "md5" | "sha1" | "sha512" | "uploadedAt" | "packed">> {
     return new Map([...this.packageKeys(sha256s)].map(([sha256, { source: _, ...head }]) => [sha256, head]));
   }
 
@@ -302,8 +311,8 @@ export class Queries {
     const parts = renderStanzaParts(p);
     this.#run(
       `INSERT INTO packages (sha256, name, version, architecture, source, fields, size, md5, sha1, sha512, uploaded_at,
-         stanza_head, stanza_tail)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING`,
+         stanza_head, stanza_tail, pack, pack_offset)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING`,
       p.sha256,
       p.name,
       p.version,
@@ -317,6 +326,8 @@ export class Queries {
       p.uploadedAt,
       parts.head,
       parts.tail,
+      p.packed?.pack ?? null,
+      p.packed?.offset ?? null,
     );
   }
 
@@ -1056,10 +1067,16 @@ export class Queries {
   }
 
   /** Every blob a row points at, with the hash and size the row claims. */
-  blobPointers(): { sha256: string; size: number; kind: "package" | "index" | "release" }[] {
-    const out: { sha256: string; size: number; kind: "package" | "index" | "release" }[] = [];
-    for (const r of this.#all("SELECT sha256, size FROM packages"))
+  blobPointers(): BlobPointer[] {
+    const out: BlobPointer[] = [];
+    for (const r of this.#all("SELECT sha256, size FROM packages WHERE pack IS NULL"))
       out.push({ sha256: str(r.sha256), size: num(r.size), kind: "package" });
+    // A pack is at least as long as the furthest package in it reaches (a collected package's
+    // bytes stay in the pack until the pack's last package goes).
+    for (const r of this.#all(
+      "SELECT pack, max(pack_offset + size) AS size FROM packages WHERE pack IS NOT NULL GROUP BY pack",
+    ))
+      out.push({ sha256: str(r.pack), size: num(r.size), kind: "pack" });
     for (const r of this.#all("SELECT DISTINCT sha256, size FROM index_files WHERE storage = 'blob'"))
       out.push({ sha256: str(r.sha256), size: num(r.size), kind: "index" });
     // A one-chunk index's Packages.gz is its chunk's blob: count each blob once.
@@ -1110,6 +1127,20 @@ export class Queries {
     this.#run("DELETE FROM packages WHERE sha256 = ?", sha256);
   }
 
+  /**
+   * Of these blobs, the ones no package stands on, neither as its own blob nor as its pack: what
+   * a refused batch upload may remove of what it wrote.
+   */
+  unreferencedBlobs(sha256s: readonly string[]): string[] {
+    const own = this.#allIn(
+      (marks) => `SELECT sha256 AS h FROM packages WHERE pack IS NULL AND sha256 IN (${marks})`,
+      sha256s,
+    );
+    const packs = this.#allIn((marks) => `SELECT DISTINCT pack AS h FROM packages WHERE pack IN (${marks})`, sha256s);
+    const used = new Set([...own, ...packs].map((r) => str(r.h)));
+    return sha256s.filter((h) => !used.has(h));
+  }
+
   /** Every blob hash still referenced by a row (packages, index files, Release files and signatures). */
   referencedHashes(): Set<string> {
     return new Set(this.blobPointers().map((p) => p.sha256));
@@ -1129,6 +1160,7 @@ function toPackage(r: Row): PackageRecord {
     sha1: str(r.sha1),
     sha512: str(r.sha512),
     uploadedAt: num(r.uploaded_at),
+    packed: r.pack === null || r.pack === undefined ? null : { pack: str(r.pack), offset: num(r.pack_offset) },
   };
 }
 

@@ -68,6 +68,8 @@ export interface RepositoryConfig {
 export interface UploadedPackage {
   control: Control;
   hashes: FileHashes;
+  /** Set when the Worker stored the bytes in a batch's pack rather than at their own address. */
+  packed?: { pack: string; offset: number };
 }
 
 export interface PackageSummary {
@@ -88,7 +90,10 @@ export interface MemberSummary extends PackageSummary {
 export interface FileRef {
   sha256: string;
   size: number;
-  /** A file kept as several blobs (a large index's Packages.gz: its chunks), served back to back. */
+  /**
+   * Where the bytes are when not in the one blob at `sha256`, served back to back: a large index's
+   * Packages.gz (its chunks), or a package from a batch upload (its range of the batch's pack).
+   */
   parts?: BlobPart[];
   lastModified: number;
   /** Immutable by content (by-hash, pool without version reuse); dists files change with the active release. */
@@ -266,6 +271,16 @@ export class RepositoryObject extends DurableObject<Env> {
   }
 
   /**
+   * Of these blobs (what a batch upload wrote), the ones no package stands on, as its own blob or
+   * as its pack: what the Worker may delete again when the batch is refused after storing.
+   */
+  async unreferencedBlobs(sha256s: string[]): Promise<Outcome<string[]>> {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    return ok(this.#q.unreferencedBlobs(sha256s));
+  }
+
+  /**
    * Record a batch of packages whose bytes the Worker has stored and parsed: all or nothing, in
    * one transaction. The rules are `registerPackage`'s, applied in order, plus one of the batch's
    * own: two different files with the same (name, version, architecture) are refused, since
@@ -340,8 +355,9 @@ export class RepositoryObject extends DurableObject<Env> {
     return ok({ records, packages });
   }
 
-  #packageRecord({ control, hashes }: UploadedPackage, uploadedAt: number): PackageRecord {
+  #packageRecord({ control, hashes, packed }: UploadedPackage, uploadedAt: number): PackageRecord {
     return {
+      packed: packed ?? null,
       sha256: hashes.sha256,
       name: control.package,
       version: control.version,
@@ -789,9 +805,12 @@ export class RepositoryObject extends DurableObject<Env> {
     const parts = path.split("/");
     if (parts[0] === "pool") {
       const p = this.#q.poolFile(path, r.id, retainedAfter);
-      return p === null
-        ? null
-        : { sha256: p.sha256, size: p.size, lastModified: p.uploadedAt, immutable: !s.mayReuseVersions };
+      if (p === null) return null;
+      const file = { sha256: p.sha256, size: p.size, lastModified: p.uploadedAt, immutable: !s.mayReuseVersions };
+      // A package from a batch upload is a range of its batch's pack.
+      return p.packed === null
+        ? file
+        : { ...file, parts: [{ sha256: p.packed.pack, size: p.size, offset: p.packed.offset }] };
     }
     const [top, dist, ...rest] = parts;
     if (top !== "dists" || dist === undefined || rest.length === 0) return null;
@@ -956,8 +975,12 @@ export class RepositoryObject extends DurableObject<Env> {
     for (const p of pointers) {
       const head = await this.env.BLOBS.head(blobKey(s.value.id, p.sha256));
       if (head === null) problems.push({ sha256: p.sha256, kind: p.kind, problem: "missing" });
-      else if (head.size !== p.size) {
-        problems.push({ sha256: p.sha256, kind: p.kind, problem: `size ${head.size}, expected ${p.size}` });
+      else if (p.kind === "pack" ? head.size < p.size : head.size !== p.size) {
+        problems.push({
+          sha256: p.sha256,
+          kind: p.kind,
+          problem: `size ${head.size}, expected ${p.kind === "pack" ? "at least " : ""}${p.size}`,
+        });
       } else {
         const stored = head.checksums.sha256;
         // Objects assembled from multipart uploads carry no SHA-256 of their own: hash the bytes.

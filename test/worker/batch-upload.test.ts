@@ -8,11 +8,14 @@ import { describe, inject, it } from "vitest";
 import { readDeb } from "../../deb/deb-reader.ts";
 import { BATCH_MAX_BYTES, BATCH_MAX_FILE_BYTES, BATCH_MAX_FILES } from "../../worker/batch-upload.ts";
 import {
+  addPackages,
+  apt,
   bytesOf,
   call,
   createRepo,
   json,
   makeDeb,
+  publish,
   sha256Hex,
   type TestDeb,
   uniqueRepo,
@@ -57,6 +60,13 @@ async function batch(repo: string, parts: Part[], init: { auth?: string | null }
   });
 }
 
+/** A batch of these files, each part named after its hash. */
+const batchOf = (repo: string, debs: TestDeb[]) =>
+  batch(
+    repo,
+    debs.map((d) => part(d, `${d.sha256}.deb`)),
+  );
+
 async function lookup(repo: string, sha256: unknown): Promise<Response> {
   return call(`/api/v1/repositories/${repo}/blobs/lookup`, { method: "POST", body: JSON.stringify({ sha256 }) });
 }
@@ -68,6 +78,17 @@ async function storedKeys(repo: string): Promise<string[]> {
 }
 
 const keyOf = (repo: string, deb: TestDeb) => `repos/${repo}/blobs/sha256/${deb.sha256}`;
+const packKeyOf = (repo: string, pack: Uint8Array) => `repos/${repo}/blobs/sha256/${sha256Hex(pack)}`;
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
 
 async function errorOf(res: Response): Promise<{ status: number } & ErrorBody["error"]> {
   const body = await json<ErrorBody>(res);
@@ -120,10 +141,12 @@ describe("POST …/blobs stores a batch of packages", () => {
         created: false,
       },
     ]);
-    expect(await storedKeys(repo)).toEqual(debs.map((d) => keyOf(repo, d)).sort());
+    // One R2 object: the three new files back to back, in request order, at the pack's SHA-256.
+    const pack = concat(debs.map((d) => d.bytes));
+    expect(await storedKeys(repo)).toEqual([packKeyOf(repo, pack)]);
+    const stored = await env.BLOBS.get(packKeyOf(repo, pack));
+    expect(stored === null ? null : new Uint8Array(await stored.arrayBuffer())).toEqual(pack);
     for (const d of debs) {
-      const stored = await env.BLOBS.get(keyOf(repo, d));
-      expect(stored === null ? null : new Uint8Array(await stored.arrayBuffer())).toEqual(d.bytes);
       const found = await call(`/api/v1/repositories/${repo}/blobs/${d.sha256}`);
       expect(found.status).toBe(200);
       expect((await json<{ package: { sha256: string } }>(found)).package.sha256).toBe(d.sha256);
@@ -144,10 +167,10 @@ describe("POST …/blobs stores a batch of packages", () => {
       ["beta", false],
       ["alpha", false],
     ]);
-    expect(await storedKeys(repo)).toEqual(debs.map((d) => keyOf(repo, d)).sort());
+    expect(await storedKeys(repo)).toEqual([packKeyOf(repo, pack)]);
   });
 
-  it("mixes packages the repository has with new ones", async ({ expect }) => {
+  it("stores the one new file of a batch at its own address, not as a pack", async ({ expect }) => {
     const repo = uniqueRepo("mixed");
     await createRepo(repo);
     const old = makeDeb("old", "1.0", "amd64");
@@ -161,6 +184,121 @@ describe("POST …/blobs stores a batch of packages", () => {
     ]);
     const stored = await env.BLOBS.get(keyOf(repo, fresh));
     expect(stored === null ? null : await bytesOf(new Response(stored.body))).toEqual(fresh.bytes);
+  });
+});
+
+describe("a batch's pack: served, checked and collected like any blob", () => {
+  const adminOf = (repo: string, verb: string) => `/admin/v1/repositories/${repo}/${verb}`;
+  const removeFromStable = (repo: string, name: string) =>
+    call(`/api/v1/repositories/${repo}/packages/remove`, {
+      method: "POST",
+      body: JSON.stringify({ dist: "stable", name }),
+    });
+  const gc = async (repo: string) =>
+    json<{ packages_deleted: number; blobs_deleted: number }>(
+      await call(adminOf(repo, "gc"), { method: "POST", body: JSON.stringify({ grace_seconds: 0 }) }),
+    );
+  const fsck = async (repo: string) =>
+    json<{ checked: number; problems: { sha256: string; kind: string; problem: string }[] }>(
+      await call(adminOf(repo, "fsck"), { method: "POST" }),
+    );
+
+  it("serves each package from its range of the pack, with HEAD, Range and ETag", async ({ expect }) => {
+    const repo = uniqueRepo("packed");
+    await createRepo(repo);
+    const names = ["one", "two", "three"];
+    const debs = names.map((name) => makeDeb(name, "1.0", "amd64"));
+    expect((await batchOf(repo, debs)).status).toBe(201);
+    expect((await addPackages(repo, "stable", "main", debs)).status).toBe(200);
+    await publish(repo, ["stable"]);
+    for (const [i, d] of debs.entries()) {
+      const name = names[i] ?? "";
+      const path = `pool/main/${name[0]}/${name}/${name}_1.0_amd64.deb`;
+      const res = await apt(repo, path);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("etag")).toBe(`"${d.sha256}"`);
+      expect(res.headers.get("content-length")).toBe(String(d.size));
+      expect(await bytesOf(res)).toEqual(d.bytes);
+      const head = await apt(repo, path, { method: "HEAD" });
+      expect(head.status).toBe(200);
+      expect(head.headers.get("content-length")).toBe(String(d.size));
+      const ranged = await apt(repo, path, { headers: { range: "bytes=8-71" } });
+      expect(ranged.status).toBe(206);
+      expect(ranged.headers.get("content-range")).toBe(`bytes 8-71/${d.size}`);
+      expect(await bytesOf(ranged)).toEqual(d.bytes.subarray(8, 72));
+    }
+    const checked = await fsck(repo);
+    expect(checked.problems).toEqual([]);
+    expect(checked.checked).toBeGreaterThan(0);
+  });
+
+  it("keeps a pack while any package in it is needed, and collects it with the last", async ({ expect }) => {
+    const repo = uniqueRepo("pack-gc");
+    const created = await call("/admin/v1/repositories", {
+      method: "POST",
+      body: JSON.stringify({ id: repo, retention_days: 0 }),
+    });
+    expect(created.status).toBe(201);
+    await call(`/api/v1/repositories/${repo}/keys`, {
+      method: "POST",
+      body: JSON.stringify({ key: inject("keys").trusted.public }),
+    });
+    const kept = makeDeb("kept", "1.0", "amd64");
+    const dropped = makeDeb("dropped", "1.0", "amd64");
+    const pack = concat([kept.bytes, dropped.bytes]);
+    expect((await batch(repo, [part(kept, "kept.deb"), part(dropped, "dropped.deb")])).status).toBe(201);
+    expect((await addPackages(repo, "stable", "main", [kept, dropped])).status).toBe(200);
+    await publish(repo, ["stable"]);
+
+    // One of its two packages leaves every release: the package goes, the pack stays for the other.
+    expect((await removeFromStable(repo, "dropped")).status).toBe(200);
+    await publish(repo, ["stable"]);
+    expect(await gc(repo)).toMatchObject({ packages_deleted: 1 });
+    expect(await env.BLOBS.head(packKeyOf(repo, pack))).not.toBeNull();
+    const served = await apt(repo, "pool/main/k/kept/kept_1.0_amd64.deb");
+    expect(await bytesOf(served)).toEqual(kept.bytes);
+    expect((await fsck(repo)).problems).toEqual([]);
+
+    // The last one goes too: so does the pack.
+    expect((await removeFromStable(repo, "kept")).status).toBe(200);
+    await publish(repo, ["stable"]);
+    expect(await gc(repo)).toMatchObject({ packages_deleted: 1 });
+    expect(await env.BLOBS.head(packKeyOf(repo, pack))).toBeNull();
+    expect((await fsck(repo)).problems).toEqual([]);
+  });
+
+  it("fsck names a pack that is missing or shorter than its packages need", async ({ expect }) => {
+    const repo = uniqueRepo("pack-fsck");
+    await createRepo(repo);
+    const debs = [makeDeb("left", "1.0", "amd64"), makeDeb("right", "1.0", "amd64")];
+    const pack = concat(debs.map((d) => d.bytes));
+    const packHash = sha256Hex(pack);
+    expect((await batchOf(repo, debs)).status).toBe(201);
+    expect((await fsck(repo)).problems).toEqual([]);
+
+    await env.BLOBS.put(packKeyOf(repo, pack), pack.subarray(0, pack.length - 1));
+    expect((await fsck(repo)).problems).toEqual([
+      { sha256: packHash, kind: "pack", problem: `size ${pack.length - 1}, expected at least ${pack.length}` },
+    ]);
+    await env.BLOBS.delete(packKeyOf(repo, pack));
+    expect((await fsck(repo)).problems).toEqual([{ sha256: packHash, kind: "pack", problem: "missing" }]);
+  });
+
+  it("tells a refused batch which of its blobs no package stands on", async ({ expect }) => {
+    const repo = uniqueRepo("pack-orphans");
+    await createRepo(repo);
+    const debs = [makeDeb("held", "1.0", "amd64"), makeDeb("also", "1.0", "amd64")];
+    const pack = sha256Hex(concat(debs.map((d) => d.bytes)));
+    expect((await batchOf(repo, debs)).status).toBe(201);
+    const lone = makeDeb("lone", "1.0", "amd64");
+    expect((await uploadDeb(repo, lone)).status).toBe(201);
+    const stub = env.REPOSITORY.get(env.REPOSITORY.idFromName(repo));
+    const nobody = "0".repeat(64);
+    // The pack and the lone file are needed; the packed files' own addresses were never written.
+    expect(await stub.unreferencedBlobs([pack, lone.sha256, nobody, ...debs.map((d) => d.sha256)])).toEqual({
+      ok: true,
+      value: [nobody, ...debs.map((d) => d.sha256)],
+    });
   });
 });
 

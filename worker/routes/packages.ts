@@ -112,27 +112,31 @@ packageRoutes.post("/blobs", async (c) => {
   const stub = repositoryStub(c.env, repo.id);
   // Refusals (a version conflict) come back before anything is written.
   const { missing } = unwrap(await stub.checkPackages(uploads));
-  // Only what no registered package owns is removed: a concurrent upload of the same bytes may
-  // have registered them since the check, and its package must keep its blob. A failed clean-up
-  // leaves unreferenced blobs, which `gc` removes; it must not hide the refusal being reported.
-  const discard = async (written: string[]) => {
+  // Only what no registered package stands on is removed: a concurrent upload of the same bytes
+  // may have registered them (or the same pack) since the check, and its packages must keep their
+  // blob. A failed clean-up leaves unreferenced blobs, which `gc` removes; it must not hide the
+  // refusal being reported.
+  const { written, packed } = await storeBatch(c.env.BLOBS, repo.id, files, new Set(missing));
+  const discard = async () => {
     if (written.length === 0) return;
     try {
-      const now = unwrap(await stub.findPackages(written));
-      const orphans = written.filter((sha256) => now[sha256] === null);
+      const orphans = unwrap(await stub.unreferencedBlobs(written));
       if (orphans.length > 0) await c.env.BLOBS.delete(orphans.map((sha256) => blobKey(repo.id, sha256)));
     } catch (cause) {
       console.error("removing the blobs of a refused batch failed", cause);
     }
   };
-  const written = await storeBatch(c.env.BLOBS, repo.id, files, new Set(missing), discard);
   let packages: { package: PackageSummary; created: boolean }[];
   try {
-    packages = unwrap(await stub.registerPackages(uploads)).packages;
+    const placed = uploads.map((u) => {
+      const place = packed.get(u.hashes.sha256);
+      return place === undefined ? u : { ...u, packed: place };
+    });
+    packages = unwrap(await stub.registerPackages(placed)).packages;
   } catch (refusal) {
     // Refused after all (a version bound by a concurrent upload since the check), or the call
     // failed: nothing of this batch stays behind.
-    await discard(written);
+    await discard();
     throw refusal;
   }
   return c.json({ packages }, packages.some((p) => p.created) ? 201 : 200);
