@@ -38,6 +38,7 @@ import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { aptRoot } from "../test/e2e/apt.ts";
 import {
+  cpuSeconds,
   freePort,
   Inspector,
   type IsolateUsage,
@@ -46,6 +47,7 @@ import {
   type Server,
   startWorker,
   stopWorker,
+  topFunctions,
   workerdProcesses,
   wrangler,
 } from "./local-worker.ts";
@@ -58,6 +60,8 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "8" },
     /** Which peers to run; dpkg-scanpackages reads every .deb on every publish (about 14 minutes each at 63,000). */
     peers: { type: "string", default: "reprepro,aptly,apt-ftparchive,dpkg-scanpackages" },
+    /** Armor's ingest under V8's CPU profiler: its top functions and each workerd's CPU seconds go to stderr. */
+    profile: { type: "boolean", default: false },
   },
 });
 const PACKAGES = positiveInt(values.packages, "--packages");
@@ -384,7 +388,7 @@ async function armorRun(stack: ArmorStack, { debs, extra, extra2 }: Input, index
       debDir,
     );
   const publish = () => armor(stack, ["publish", ...r, "--dist", "stable", "--key-file", secretKey]);
-  const ingest = await timed(() => add(debs));
+  const ingest = values.profile ? await profiledIngest(stack, () => add(debs)) : await timed(() => add(debs));
   const full = await measured(stack.procs, stack.inspector, publish);
   if (full.value instanceof Error) throw full.value;
   const incrementalAdd = await timed(() => add([extra]));
@@ -408,6 +412,21 @@ async function armorRun(stack: ArmorStack, { debs, extra, extra2 }: Input, index
     memory: { isolate: full.isolate, usage: full.usage },
     repo,
   };
+}
+
+/** Time `ingest` under the isolate's CPU profiler; print where the isolate and each workerd spent CPU. */
+async function profiledIngest(stack: ArmorStack, ingest: () => Promise<unknown>): Promise<number> {
+  const before = stack.procs.map((p) => cpuSeconds(p.pid));
+  const start = performance.now();
+  const { profile } = await stack.inspector.profiled(ingest);
+  const seconds = (performance.now() - start) / 1000;
+  const cpu = stack.procs.map((p, i) => `${p.role} ${(cpuSeconds(p.pid) - (before[i] ?? 0)).toFixed(2)} s`);
+  process.stderr.write(`  ingest ${seconds.toFixed(2)} s; workerd CPU: ${cpu.join(", ")}\n`);
+  for (const line of topFunctions(profile, 30)) process.stderr.write(`    ${line}\n`);
+  const saved = join(import.meta.dirname, ".work", `ingest-${PACKAGES}.cpuprofile`);
+  writeFileSync(saved, JSON.stringify(profile));
+  process.stderr.write(`  profile: ${saved} (DevTools' Performance panel opens it)\n`);
+  return seconds;
 }
 
 // --- apt against the Worker and nginx -------------------------------------------------------------
