@@ -75,7 +75,21 @@ export async function startWorker(setup: WorkerSetup): Promise<Server> {
       "--log-level",
       "warn",
     ],
-    { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, stdio: ["ignore", log, log] },
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: "false",
+        // wrangler dev's local observability collector and explorer, on by default: every span
+        // (each SQL statement, RPC call and R2 operation) is reported to a collector worker that
+        // stores it, on the same workerd thread as the Worker. It cost a quarter of workerd's CPU
+        // during an ingest (bench/RESULTS.md); production has no such collector on the isolate's
+        // thread, and the peers pay no tracing tax, so the benchmarks run without it.
+        X_LOCAL_OBSERVABILITY: process.env.X_LOCAL_OBSERVABILITY ?? "false",
+        X_LOCAL_EXPLORER: process.env.X_LOCAL_EXPLORER ?? "false",
+      },
+      stdio: ["ignore", log, log],
+    },
   );
   closeSync(log);
   // 127.0.0.1 is one of the platform hosts in wrangler.toml, and avoids localhost resolving to ::1.

@@ -62,6 +62,8 @@ const { values } = parseArgs({
     peers: { type: "string", default: "reprepro,aptly,apt-ftparchive,dpkg-scanpackages" },
     /** Armor's ingest under V8's CPU profiler: its top functions and each workerd's CPU seconds go to stderr. */
     profile: { type: "boolean", default: false },
+    /** Also record the Worker's workerd with Linux perf during Armor's ingest (needs Debian's linux-perf). */
+    perf: { type: "boolean", default: false },
   },
 });
 const PACKAGES = positiveInt(values.packages, "--packages");
@@ -417,9 +419,23 @@ async function armorRun(stack: ArmorStack, { debs, extra, extra2 }: Input, index
 /** Time `ingest` under the isolate's CPU profiler; print where the isolate and each workerd spent CPU. */
 async function profiledIngest(stack: ArmorStack, ingest: () => Promise<unknown>): Promise<number> {
   const before = stack.procs.map((p) => cpuSeconds(p.pid));
+  const worker = stack.procs.find((p) => p.role === "worker");
+  const perfData = join(import.meta.dirname, ".work", `ingest-${PACKAGES}.perf.data`);
+  const recorder =
+    values.perf && worker !== undefined
+      ? spawn("perf", ["record", "-e", "cpu-clock", "-F", "999", "-g", "-p", String(worker.pid), "-o", perfData], {
+          stdio: "ignore",
+        })
+      : null;
   const start = performance.now();
   const { profile } = await stack.inspector.profiled(ingest);
   const seconds = (performance.now() - start) / 1000;
+  if (recorder !== null) {
+    const done = new Promise((resolve) => recorder.once("exit", resolve));
+    recorder.kill("SIGINT");
+    await done;
+    process.stderr.write(`  perf: ${perfData} (perf report -i ${perfData} --no-children --sort dso,sym)\n`);
+  }
   const cpu = stack.procs.map((p, i) => `${p.role} ${(cpuSeconds(p.pid) - (before[i] ?? 0)).toFixed(2)} s`);
   process.stderr.write(`  ingest ${seconds.toFixed(2)} s; workerd CPU: ${cpu.join(", ")}\n`);
   for (const line of topFunctions(profile, 30)) process.stderr.write(`    ${line}\n`);
