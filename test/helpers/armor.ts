@@ -42,6 +42,7 @@ export async function createRepo(
     hostnames?: string[];
     visibility?: "public" | "private";
     may_reuse_versions?: boolean;
+    retention_days?: number;
     trustKey?: boolean;
   } = {},
 ): Promise<void> {

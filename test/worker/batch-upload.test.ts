@@ -234,15 +234,7 @@ describe("a batch's pack: served, checked and collected like any blob", () => {
 
   it("keeps a pack while any package in it is needed, and collects it with the last", async ({ expect }) => {
     const repo = uniqueRepo("pack-gc");
-    const created = await call("/admin/v1/repositories", {
-      method: "POST",
-      body: JSON.stringify({ id: repo, retention_days: 0 }),
-    });
-    expect(created.status).toBe(201);
-    await call(`/api/v1/repositories/${repo}/keys`, {
-      method: "POST",
-      body: JSON.stringify({ key: inject("keys").trusted.public }),
-    });
+    await createRepo(repo, { retention_days: 0 });
     const kept = makeDeb("kept", "1.0", "amd64");
     const dropped = makeDeb("dropped", "1.0", "amd64");
     const pack = concat([kept.bytes, dropped.bytes]);
