@@ -8,7 +8,7 @@ import type { Generated } from "./commands/index-generate.ts";
 import type { Submitted } from "./commands/index-upload.ts";
 import type { CommandContext } from "./context.ts";
 import { ServerError } from "./errors.ts";
-import { checkReleaseText, type SignOptions, signRelease } from "./signing.ts";
+import type { SignOptions } from "./signing.ts";
 
 export type PublishOutcome = { published: true; dists: Submitted[] } | { published: false; reason: "no_open_release" };
 
@@ -19,6 +19,8 @@ export async function publishDists(
   options: SignOptions,
   settings: { retries: number; activate: boolean },
 ): Promise<PublishOutcome> {
+  // Loaded here, not at start-up: openpgp.js is most of the CLI's code (see cli/index.ts).
+  const { checkReleaseText, signRelease } = await import("./signing.ts");
   for (let attempt = 1; ; attempt++) {
     try {
       const results: Submitted[] = [];

@@ -3,7 +3,6 @@ import { formatIndexDocument, UnsignedIndexDocumentSchema } from "../../schema/i
 import { CommandContext } from "../context.ts";
 import { readDocument } from "../documents.ts";
 import type { Io } from "../output.ts";
-import { checkReleaseText, signRelease } from "../signing.ts";
 import { addSigningFlags, type SigningFlags, signOptions } from "./signing-options.ts";
 
 export function register(index: Command, io: Io): void {
@@ -16,6 +15,7 @@ export function register(index: Command, io: Io): void {
     .addHelpText("after", "\nExample:\n  armor index sign --key=0xC409…5C ./unsigned.toml > signed.toml")
     .action(async (file: string, flags: SigningFlags, command: Command) => {
       const ctx = new CommandContext(command, io);
+      const { checkReleaseText, signRelease } = await import("../signing.ts");
       const doc = readDocument(file, UnsignedIndexDocumentSchema, "unsigned");
       checkReleaseText(doc.release_text);
       ctx.out.debug(

@@ -3,7 +3,6 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { CommandContext } from "../context.ts";
 import { UserError } from "../errors.ts";
-import { buildKeyringDeb } from "../keyring-deb.ts";
 import type { Io } from "../output.ts";
 
 export function register(program: Command, io: Io): void {
@@ -30,6 +29,7 @@ export function register(program: Command, io: Io): void {
       const armored = await res.text();
       const keys = armored.split(/(?=-----BEGIN PGP PUBLIC KEY BLOCK-----)/).filter((k) => k.trim() !== "");
       const today = new Date().toISOString().slice(0, 10).replaceAll("-", ".");
+      const { buildKeyringDeb } = await import("../keyring-deb.ts");
       const built = await buildKeyringDeb({
         name: options.name ?? repository.replace("/", "-"),
         version: options.pkgVersion ?? today,
