@@ -14,7 +14,7 @@ export { DEB_LIMITS, type DebInfo, type DebLimits, readDeb } from "./deb-reader.
 export { type BuildDebInput, buildDeb, type DebFileInput } from "./deb-writer.ts";
 export { type Compression, decompress } from "./decompress.ts";
 export * from "./errors.ts";
-export { type FileHashes, hashBytes, MultiHasher } from "./hash.ts";
+export { type FileHashes, hashBytes, IndexFileHasher, type IndexFileHashes, MultiHasher } from "./hash.ts";
 export { type PackageEntry, renderPackages, renderStanza } from "./packages.ts";
 export { debFileName, isValidComponent, poolPath, poolPrefix } from "./pool.ts";
 export { type ReleaseFile, type ReleaseInput, releaseDate, renderRelease } from "./release.ts";
