@@ -261,6 +261,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX packages_pack ON packages (pack) WHERE pack IS NOT NULL;
     `,
   },
+  {
+    id: 6,
+    description: "control fields kept once: in the stanza columns, not also as JSON",
+    sql: `
+      -- Since migration 4 a package's control fields are in stanza_head and stanza_tail, rendered;
+      -- the JSON copy in \`fields\` was read by nothing and made every row twice as long, and a
+      -- Packages index reads the row of every member. Packages from before migration 4 keep
+      -- theirs, since their stanza is rendered from it.
+      UPDATE packages SET fields = '' WHERE stanza_head IS NOT NULL;
+    `,
+  },
 ];
 
 /**

@@ -41,6 +41,9 @@ export interface BlobPointer {
   kind: "package" | "pack" | "index" | "release";
 }
 
+/** A package as read back: its control text stays in the table (only index generation reads it). */
+export type StoredPackage = Omit<PackageRecord, "fields">;
+
 export interface ReleaseRecord {
   id: string;
   seq: number;
@@ -226,8 +229,8 @@ export class Queries {
 
   // packages and version bindings
 
-  package(sha256: string): PackageRecord | null {
-    const r = this.#first("SELECT * FROM packages WHERE sha256 = ?", sha256);
+  package(sha256: string): StoredPackage | null {
+    const r = this.#first(`SELECT ${STORED_PACKAGE.join(", ")} FROM packages WHERE sha256 = ?`, sha256);
     return r === null ? null : toPackage(r);
   }
 
@@ -318,7 +321,8 @@ export class Queries {
       p.version,
       p.architecture,
       p.source,
-      JSON.stringify(p.fields.map((f) => [f.name, f.value])),
+      // Left empty: the stanza columns hold the control fields, rendered (migration 6).
+      "",
       p.size,
       p.md5,
       p.sha1,
@@ -957,9 +961,9 @@ export class Queries {
   }
 
   /** The package at a pool path: the given release's first, else the newest retained release's. */
-  poolFile(path: string, preferRelease: string, retainedAfter: number): PackageRecord | null {
+  poolFile(path: string, preferRelease: string, retainedAfter: number): StoredPackage | null {
     const r = this.#first(
-      `SELECT p.* FROM release_members m JOIN releases r ON r.id = m.release_id JOIN packages p ON p.sha256 = m.sha256
+      `SELECT ${STORED_PACKAGE.map((c) => `p.${c}`).join(", ")} FROM release_members m JOIN releases r ON r.id = m.release_id JOIN packages p ON p.sha256 = m.sha256
        WHERE m.pool_path = ? AND (m.release_id = ? OR ${RETAINED})
        ORDER BY (m.release_id = ?) DESC, r.seq DESC LIMIT 1`,
       path,
@@ -1147,14 +1151,29 @@ export class Queries {
   }
 }
 
-function toPackage(r: Row): PackageRecord {
+/** The columns a stored package is read back by: everything but its control text. */
+const STORED_PACKAGE = [
+  "sha256",
+  "name",
+  "version",
+  "architecture",
+  "source",
+  "size",
+  "md5",
+  "sha1",
+  "sha512",
+  "uploaded_at",
+  "pack",
+  "pack_offset",
+];
+
+function toPackage(r: Row): StoredPackage {
   return {
     sha256: str(r.sha256),
     name: str(r.name),
     version: str(r.version),
     architecture: str(r.architecture),
     source: str(r.source),
-    fields: parseFields(str(r.fields)),
     size: num(r.size),
     md5: str(r.md5),
     sha1: str(r.sha1),

@@ -39,6 +39,7 @@ import {
   Queries,
   type ReleaseRecord,
   type Settings,
+  type StoredPackage,
 } from "./queries.ts";
 import { buildKeyring, inspectPublicKey, verifyReleaseSignatures } from "./signatures.ts";
 
@@ -124,7 +125,7 @@ function summarizeRelease(r: ReleaseRecord): ReleaseSummary {
   };
 }
 
-function summarizePackage(p: PackageRecord): PackageSummary {
+function summarizePackage(p: StoredPackage): PackageSummary {
   return { sha256: p.sha256, name: p.name, version: p.version, architecture: p.architecture, size: p.size };
 }
 

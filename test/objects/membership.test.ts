@@ -10,7 +10,7 @@ import { gunzipSync } from "node:zlib";
 import { describe, it } from "vitest";
 import { hashBytes } from "../../deb/hash.ts";
 import { SEGMENT_ROWS } from "../../objects/repository/membership.ts";
-import { MIGRATIONS } from "../../objects/repository/migrations.ts";
+import { MIGRATIONS, migrate } from "../../objects/repository/migrations.ts";
 import { apt, call, createRepo, json, publish, uniqueRepo } from "../helpers/armor.ts";
 import { must, removeFromStable } from "../helpers/repository-object.ts";
 
@@ -219,17 +219,62 @@ describe("membership segments", () => {
 
   it("render packages uploaded before migration 4 stored their stanzas, byte for byte", async ({ expect }) => {
     const repo = await repository("legacy-stanzas");
-    await repo.add(many(3));
+    const uploads = many(3);
+    await repo.add(uploads);
     await publish(repo.id, ["stable"]);
     const packages = async () => (await apt(repo.id, "dists/stable/main/binary-amd64/Packages")).text();
     const stored = await packages();
     expect(stored).toMatch(/^Filename: pool\/main\/p\/pkg-00002\/pkg-00002_1\.0_amd64\.deb\nSize: \d+\nMD5sum: /m);
     await runInDurableObject(repo.stub, (_instance, state) => {
-      state.storage.sql.exec("UPDATE packages SET stanza_head = NULL, stanza_tail = NULL");
+      // As such a package was stored: its control fields as JSON pairs, no stanza.
+      for (const u of uploads) {
+        state.storage.sql.exec(
+          "UPDATE packages SET stanza_head = NULL, stanza_tail = NULL, fields = ? WHERE sha256 = ?",
+          JSON.stringify(u.control.fields.map((f) => [f.name, f.value])),
+          u.hashes.sha256,
+        );
+      }
     });
     must(await repo.stub.reindex());
     await publish(repo.id, ["stable"]);
     expect(await packages()).toBe(stored);
+  });
+
+  it("keep a package's control text once: migration 6 empties the JSON copy of what the stanza holds", async ({
+    expect,
+  }) => {
+    const repo = await repository("fields-once");
+    const uploads = many(2);
+    await repo.add(uploads);
+    const [fresh, migrated] = await runInDurableObject(repo.stub, (_instance, state) => {
+      const fields = () =>
+        state.storage.sql
+          .exec<{ fields: string; stanza: number }>(
+            "SELECT fields, stanza_head IS NOT NULL AS stanza FROM packages ORDER BY name",
+          )
+          .toArray();
+      const now = fields();
+      // Back to before migration 6: a JSON copy beside the stanza, and one package from before
+      // migration 4 with no stanza, whose JSON must stay.
+      const [a, b] = uploads;
+      const json = (u: typeof a) => JSON.stringify(u?.control.fields.map((f) => [f.name, f.value]));
+      state.storage.sql.exec("UPDATE packages SET fields = ? WHERE sha256 = ?", json(a), a?.hashes.sha256 ?? "");
+      state.storage.sql.exec(
+        "UPDATE packages SET fields = ?, stanza_head = NULL, stanza_tail = NULL WHERE sha256 = ?",
+        json(b),
+        b?.hashes.sha256 ?? "",
+      );
+      state.storage.sql.exec("DELETE FROM _migrations WHERE id >= 6");
+      migrate(state.storage);
+      return [now, fields()];
+    });
+    expect(fresh).toEqual([
+      { fields: "", stanza: 1 },
+      { fields: "", stanza: 1 },
+    ]);
+    expect(migrated[0]).toEqual({ fields: "", stanza: 1 });
+    expect(migrated[1]?.stanza).toBe(0);
+    expect(JSON.parse(migrated[1]?.fields ?? "")).toContainEqual(["Package", "pkg-00002"]);
   });
 
   it("are made by migration 3 from the rows that held membership before", async ({ expect }) => {
