@@ -11,7 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { type DebInfo, readDeb } from "../deb/deb-reader.ts";
-import { blobKey } from "../objects/repository/blobs.ts";
+import { putNew } from "../objects/repository/blobs.ts";
 import { Sha256Schema } from "../schema/api.ts";
 import { type ApiError, apiError } from "../schema/errors.ts";
 import type { Result } from "../schema/result.ts";
@@ -145,7 +145,7 @@ export async function storeBatch(
   const only = members.size === 1 ? [...members][0] : undefined;
   if (only !== undefined) {
     const [sha256, body] = only;
-    return { written: (await putOnce(bucket, repositoryId, sha256, body)) ? [sha256] : [], packed };
+    return { written: (await putNew(bucket, repositoryId, sha256, body)) ? [sha256] : [], packed };
   }
   if (members.size === 0) return { written: [], packed };
   // Hashed first, one file at a time, so that no copy of the whole pack is ever made: the put
@@ -168,25 +168,6 @@ export async function storeBatch(
       else controller.enqueue(new Uint8Array(await body.arrayBuffer()));
     },
   });
-  const written = await putOnce(bucket, repositoryId, pack, stream.pipeThrough(new FixedLengthStream(offset)));
+  const written = await putNew(bucket, repositoryId, pack, stream.pipeThrough(new FixedLengthStream(offset)));
   return { written: written ? [pack] : [], packed };
-}
-
-/**
- * Put a blob unless its address is taken (blobs are written once, never overwritten: the same
- * pack again comes from the same files, already stored). Returns whether it wrote.
- */
-async function putOnce(
-  bucket: R2Bucket,
-  repositoryId: string,
-  sha256: string,
-  body: Blob | ReadableStream<Uint8Array>,
-): Promise<boolean> {
-  const key = blobKey(repositoryId, sha256);
-  if ((await bucket.head(key)) !== null) {
-    if (body instanceof ReadableStream) await body.cancel();
-    return false;
-  }
-  await bucket.put(key, body, { sha256 });
-  return true;
 }

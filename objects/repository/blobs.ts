@@ -38,8 +38,22 @@ export async function putBytes(bucket: R2Bucket, repositoryId: string, bytes: Ui
 
 /** Store bytes whose SHA-256 the caller computed (R2 checks it), unless that address is taken. */
 export async function putAt(bucket: R2Bucket, repositoryId: string, sha256: string, bytes: Uint8Array): Promise<void> {
-  const key = blobKey(repositoryId, sha256);
-  if ((await bucket.head(key)) === null) await bucket.put(key, bytes, { sha256 });
+  await putNew(bucket, repositoryId, sha256, bytes);
+}
+
+/**
+ * Put a blob unless its address is taken: blobs are written once, never overwritten. One
+ * conditional put (If-None-Match: *, which R2 checks atomically) rather than a head and then a
+ * put: one R2 operation instead of two, and no window between them. Returns whether it wrote.
+ */
+export async function putNew(
+  bucket: R2Bucket,
+  repositoryId: string,
+  sha256: string,
+  body: Uint8Array | Blob | ReadableStream<Uint8Array>,
+): Promise<boolean> {
+  const put = await bucket.put(blobKey(repositoryId, sha256), body, { sha256, onlyIf: { etagDoesNotMatch: "*" } });
+  return put !== null;
 }
 
 /**

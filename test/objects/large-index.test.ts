@@ -95,9 +95,18 @@ describe("a Packages index of several chunks", () => {
     const { stub, configure, add, remove, stanzas, chunkHashes } = repository("large/index");
     await configure();
     await add(names);
-    // An upload lands while the index is written: generate must notice and still describe one generation.
-    const [generated] = await Promise.all([stub.generate("stable"), add(["pkg-9999"])]);
-    const first = must(generated).document.release_text;
+    // An upload lands while the index is written: generate must still describe one generation,
+    // the one before the upload or the one after it (which, depends on where the upload's calls
+    // fall among generate's awaits), and a generate after it describes the upload.
+    const [raced] = await Promise.all([stub.generate("stable"), add(["pkg-9999"])]);
+    const racedDoc = must(raced).document;
+    const racedNames = (
+      await stanzas(listed(racedDoc.release_text, "main/binary-amd64/Packages.gz")?.sha256 ?? "")
+    ).map((x) => x.match(/^Package: (.+)$/m)?.[1]);
+    const generated = must(await stub.generate("stable"));
+    expect(racedNames).toEqual(racedDoc.generation === generated.document.generation ? [...names, "pkg-9999"] : names);
+    expect(racedDoc.generation).toBeGreaterThanOrEqual(generated.document.generation - 1);
+    const first = generated.document.release_text;
     const gz = listed(first, "main/binary-amd64/Packages.gz");
     expect(gz).not.toBeNull();
     const all = await stanzas(gz?.sha256 ?? "");
