@@ -24,13 +24,13 @@ import type { ChunkRecord, IndexKey, IndexRow } from "./queries.ts";
 
 /**
  * A chunk is cut once its text reaches this size; a smaller tail is merged into the chunk before it.
- * Each chunk is one R2 object, and a put costs per request as well as per byte: in the local R2
- * simulator 80 puts of 128 KiB took 0.95 s against 0.63 s for the same 10 MiB in 20 puts, and in
- * production each is a round trip. 1 MiB of text (about 250 KiB of gzip, 40 chunks at 63,000
- * packages) halves the requests of a full publish while one changed package still re-renders only
- * about 1,500 stanzas.
+ * Each chunk is one R2 object, and a put costs per request as well as per byte, so larger chunks
+ * make a full publish cheaper: 1 MiB chunks (40 at 63,000 packages) measured 10-15% faster than
+ * 512 KiB ones. But generation holds two chunks of text, their encoding and the members in flight,
+ * and with 1 MiB the isolate's measured peak during a full publish of 63,000 rose to 110 MiB,
+ * against 70 MiB at 512 KiB (bench/RESULTS.md): too near a Durable Object's 128 MB.
  */
-export const CHUNK_BYTES = 1024 * 1024;
+export const CHUNK_BYTES = 512 * 1024;
 
 /**
  * zlib level 3. On Debian's bookworm Packages text (40 MiB, in chunks of 512 KiB) it compresses at
