@@ -13,29 +13,30 @@ export interface FileHashes {
   sha512: string;
 }
 
-export class MultiHasher {
-  readonly #hashes: [Hash, Hash, Hash, Hash] = [
-    createHash("md5"),
-    createHash("sha1"),
-    createHash("sha256"),
-    createHash("sha512"),
-  ];
+/** Size and hex digests of the named algorithms (node:crypto names), computed in one pass. */
+class Digests<K extends string> {
+  readonly #hashes: [K, Hash][];
   #size = 0;
+
+  constructor(algorithms: Record<K, string>) {
+    this.#hashes = (Object.entries(algorithms) as [K, string][]).map(([k, name]) => [k, createHash(name)]);
+  }
 
   update(chunk: Uint8Array): void {
     this.#size += chunk.length;
-    for (const h of this.#hashes) h.update(chunk);
+    for (const [, h] of this.#hashes) h.update(chunk);
   }
 
-  digest(): FileHashes {
-    const [md5, sha1, sha256, sha512] = this.#hashes;
-    return {
-      size: this.#size,
-      md5: md5.digest("hex"),
-      sha1: sha1.digest("hex"),
-      sha256: sha256.digest("hex"),
-      sha512: sha512.digest("hex"),
-    };
+  digest(): { size: number } & Record<K, string> {
+    const out = { size: this.#size } as { size: number } & Record<K, string>;
+    for (const [k, h] of this.#hashes) (out as Record<K, string>)[k] = h.digest("hex");
+    return out;
+  }
+}
+
+export class MultiHasher extends Digests<"md5" | "sha1" | "sha256" | "sha512"> {
+  constructor() {
+    super({ md5: "md5", sha1: "sha1", sha256: "sha256", sha512: "sha512" });
   }
 }
 
@@ -47,18 +48,9 @@ export type IndexFileHashes = Omit<FileHashes, "sha1">;
  * Debian's own bookworm Release carries only MD5Sum and SHA256), and a full publish of 63,000
  * packages would hash 10 MiB of Packages.gz with it only to throw the digest away.
  */
-export class IndexFileHasher {
-  readonly #hashes: [Hash, Hash, Hash] = [createHash("md5"), createHash("sha256"), createHash("sha512")];
-  #size = 0;
-
-  update(chunk: Uint8Array): void {
-    this.#size += chunk.length;
-    for (const h of this.#hashes) h.update(chunk);
-  }
-
-  digest(): IndexFileHashes {
-    const [md5, sha256, sha512] = this.#hashes;
-    return { size: this.#size, md5: md5.digest("hex"), sha256: sha256.digest("hex"), sha512: sha512.digest("hex") };
+export class IndexFileHasher extends Digests<"md5" | "sha256" | "sha512"> {
+  constructor() {
+    super({ md5: "md5", sha256: "sha256", sha512: "sha512" });
   }
 }
 

@@ -141,25 +141,25 @@ export async function storeBatch(
     const sha256 = f.info.hashes.sha256;
     if (wanted.has(sha256) && !members.has(sha256)) members.set(sha256, f.body);
   }
-  const packed = new Map<string, { pack: string; offset: number }>();
   const only = members.size === 1 ? [...members][0] : undefined;
   if (only !== undefined) {
     const [sha256, body] = only;
-    return { written: (await putNew(bucket, repositoryId, sha256, body)) ? [sha256] : [], packed };
+    return { written: (await putNew(bucket, repositoryId, sha256, body)) ? [sha256] : [], packed: new Map() };
   }
-  if (members.size === 0) return { written: [], packed };
+  if (members.size === 0) return { written: [], packed: new Map() };
   // Hashed first, one file at a time, so that no copy of the whole pack is ever made: the put
   // then streams the files again, each read when R2 asks for more.
   const hash = createHash("sha256");
   const bodies = [...members.values()];
+  const offsets: [string, number][] = [];
   let offset = 0;
   for (const [sha256, body] of members) {
     hash.update(new Uint8Array(await body.arrayBuffer()));
-    packed.set(sha256, { pack: "", offset });
+    offsets.push([sha256, offset]);
     offset += body.size;
   }
   const pack = hash.digest("hex");
-  for (const place of packed.values()) place.pack = pack;
+  const packed = new Map(offsets.map(([sha256, at]) => [sha256, { pack, offset: at }]));
   let next = 0;
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {

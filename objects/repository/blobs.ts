@@ -32,17 +32,12 @@ export async function putBytes(bucket: R2Bucket, repositoryId: string, bytes: Ui
   const hasher = new MultiHasher();
   hasher.update(bytes);
   const { size, md5, sha256, sha512 } = hasher.digest();
-  await putAt(bucket, repositoryId, sha256, bytes);
+  await putNew(bucket, repositoryId, sha256, bytes);
   return { size, md5, sha256, sha512 };
 }
 
-/** Store bytes whose SHA-256 the caller computed (R2 checks it), unless that address is taken. */
-export async function putAt(bucket: R2Bucket, repositoryId: string, sha256: string, bytes: Uint8Array): Promise<void> {
-  await putNew(bucket, repositoryId, sha256, bytes);
-}
-
 /**
- * Put a blob unless its address is taken: blobs are written once, never overwritten. One
+ * Put a blob whose SHA-256 the caller computed (R2 checks it) unless its address is taken: blobs are written once, never overwritten. One
  * conditional put (If-None-Match: *, which R2 checks atomically) rather than a head and then a
  * put: one R2 operation instead of two, and no window between them. Returns whether it wrote.
  */

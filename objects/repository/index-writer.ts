@@ -19,7 +19,7 @@
 import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { IndexFileHasher } from "../../deb/hash.ts";
-import { type BlobDigest, blobKey, putAt, putBytes } from "./blobs.ts";
+import { type BlobDigest, blobKey, putBytes, putNew } from "./blobs.ts";
 import type { ChunkRecord, IndexKey, IndexRow } from "./queries.ts";
 
 /**
@@ -89,7 +89,7 @@ export async function writeChunks(
     hasher?.add(member, plain);
     // A chunk's row needs only its member's SHA-256 (the Release lists Packages.gz's, from `hasher`).
     const digest = { sha256: createHash("sha256").update(member).digest("hex"), size: member.length };
-    await puts.add(putAt(bucket, repositoryId, digest.sha256, member));
+    await puts.add(putNew(bucket, repositoryId, digest.sha256, member).then(() => undefined));
     for (const w of written) w.plain = null;
     written.push({
       start: chunk.start,

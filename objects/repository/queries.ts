@@ -230,7 +230,7 @@ export class Queries {
   // packages and version bindings
 
   package(sha256: string): StoredPackage | null {
-    const r = this.#first(`SELECT ${STORED_PACKAGE.join(", ")} FROM packages WHERE sha256 = ?`, sha256);
+    const r = this.#first(`SELECT ${STORED_COLUMNS} FROM packages WHERE sha256 = ?`, sha256);
     return r === null ? null : toPackage(r);
   }
 
@@ -963,7 +963,7 @@ export class Queries {
   /** The package at a pool path: the given release's first, else the newest retained release's. */
   poolFile(path: string, preferRelease: string, retainedAfter: number): StoredPackage | null {
     const r = this.#first(
-      `SELECT ${STORED_PACKAGE.map((c) => `p.${c}`).join(", ")} FROM release_members m JOIN releases r ON r.id = m.release_id JOIN packages p ON p.sha256 = m.sha256
+      `SELECT ${STORED_COLUMNS_OF_P} FROM release_members m JOIN releases r ON r.id = m.release_id JOIN packages p ON p.sha256 = m.sha256
        WHERE m.pool_path = ? AND (m.release_id = ? OR ${RETAINED})
        ORDER BY (m.release_id = ?) DESC, r.seq DESC LIMIT 1`,
       path,
@@ -1166,6 +1166,8 @@ const STORED_PACKAGE = [
   "pack",
   "pack_offset",
 ];
+const STORED_COLUMNS = STORED_PACKAGE.join(", ");
+const STORED_COLUMNS_OF_P = STORED_PACKAGE.map((c) => `p.${c}`).join(", ");
 
 function toPackage(r: Row): StoredPackage {
   return {
