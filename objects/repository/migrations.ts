@@ -7,7 +7,8 @@
  * - a release's membership is rows in key-ranged segments (migration 3), shared between releases
  *   until the open one changes them: creating a release copies segment references, never blobs;
  * - one stanza per `packages` row (a row is at most 2 MB on Cloudflare; control files are capped
- *   at 1 MiB by deb/), never a whole index;
+ *   at 1 MiB by deb/), never a whole index; a `segment_members` row carries its package's stanza
+ *   with the member's Filename line (migration 7), rendered from the package's, never changed alone;
  * - `versions` binds (name, version, architecture) to one content unless the repository allows reuse;
  * - a package's bytes are its own blob (`pack` NULL) or a range of the pack named by `pack`.
  */
@@ -270,6 +271,21 @@ export const MIGRATIONS: readonly Migration[] = [
       -- Packages index reads the row of every member. Packages from before migration 4 keep
       -- theirs, since their stanza is rendered from it.
       UPDATE packages SET fields = '' WHERE stanza_head IS NOT NULL;
+    `,
+  },
+  {
+    id: 7,
+    description: "each member's whole stanza kept beside it, so generating an index reads one table in key order",
+    sql: `
+      -- The member's stanza as its Packages index lists it: the package's stanza_head, its Filename
+      -- line (the member's pool path) and stanza_tail. Generating reads a segment's rows in key
+      -- order; joining each to its package instead meant a lookup per row in the packages table,
+      -- which is in upload order (about 0.9 s of a full publish of 63,000, bench/RESULTS.md). NULL
+      -- for a package from before migration 4, whose stanza is rendered from its fields.
+      ALTER TABLE segment_members ADD COLUMN stanza TEXT;
+      UPDATE segment_members SET stanza = (
+        SELECT p.stanza_head || 'Filename: ' || segment_members.pool_path || char(10) || p.stanza_tail
+        FROM packages p WHERE p.sha256 = segment_members.sha256);
     `,
   },
 ];

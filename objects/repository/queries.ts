@@ -501,8 +501,8 @@ export class Queries {
   copySegment(release: string, dist: string, component: string, ref: SegmentRef): number {
     const copy = this.newSegmentId();
     this.#run(
-      `INSERT INTO segment_members (segment, name, version, architecture, sha256, pool_path)
-       SELECT ?, name, version, architecture, sha256, pool_path FROM segment_members WHERE segment = ?`,
+      `INSERT INTO segment_members (segment, name, version, architecture, sha256, pool_path, stanza)
+       SELECT ?, name, version, architecture, sha256, pool_path, stanza FROM segment_members WHERE segment = ?`,
       copy,
       ref.segment,
     );
@@ -518,11 +518,14 @@ export class Queries {
     return copy;
   }
 
+  /** Add or repoint a member, its stanza rendered from its package's (migration 7). */
   putSegmentMember(segment: number, m: MemberRecord): void {
     this.#run(
-      `INSERT INTO segment_members (segment, name, version, architecture, sha256, pool_path) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO segment_members (segment, name, version, architecture, sha256, pool_path, stanza)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6,
+         (SELECT p.stanza_head || 'Filename: ' || ?6 || char(10) || p.stanza_tail FROM packages p WHERE p.sha256 = ?5))
        ON CONFLICT (segment, name, version, architecture) DO UPDATE SET sha256 = excluded.sha256,
-         pool_path = excluded.pool_path`,
+         pool_path = excluded.pool_path, stanza = excluded.stanza`,
       segment,
       m.name,
       m.version,
@@ -631,14 +634,15 @@ export class Queries {
         ? ""
         : "AND (s.start_name, s.start_version, s.start_architecture) < (?, ?, ?) AND (m.name, m.version, m.architecture) < (?, ?, ?)";
     return this.#raw(
-      // The stanza is joined in SQL and rows come back as arrays: a full generate reads every row
-      // of the dist, and one string per row instead of several, without column names, halves what
-      // materializing them costs. Packages uploaded before migration 4 have no stored stanza: their
-      // fields come back instead, rendered below.
-      `SELECT m.name, m.version, m.architecture,
-         p.stanza_head || 'Filename: ' || m.pool_path || char(10) || p.stanza_tail,
-         iif(p.stanza_head IS NULL, json_array(p.fields, p.size, p.md5, p.sha256, m.pool_path), NULL)
-       FROM member_segments s JOIN segment_members m ON m.segment = s.segment JOIN packages p ON p.sha256 = m.sha256
+      // Rows come back as arrays: a full generate reads every row of the dist, and without column
+      // names materializing them costs half as much. Each member carries its whole stanza
+      // (migration 7), so no row is joined to its package, but for a package uploaded before
+      // migration 4, which has no stored stanza: its fields come back instead, rendered below.
+      `SELECT m.name, m.version, m.architecture, m.stanza,
+         iif(m.stanza IS NULL,
+           (SELECT json_array(p.fields, p.size, p.md5, p.sha256, m.pool_path) FROM packages p WHERE p.sha256 = m.sha256),
+           NULL)
+       FROM member_segments s JOIN segment_members m ON m.segment = s.segment
        WHERE s.release_id = ? AND s.dist = ? AND s.component = ?
          AND (s.start_name, s.start_version, s.start_architecture) >= (
            SELECT start_name, start_version, start_architecture FROM member_segments

@@ -50,8 +50,12 @@ const err = (code: ApiError["code"], message: string, details?: Record<string, u
   error: apiError(code, message, details),
 });
 
-/** Rows per page when streaming a Packages index out of SQLite. */
-const INDEX_PAGE_ROWS = 500;
+/**
+ * Rows per page when streaming a Packages index out of SQLite: about 0.7 MiB of stanzas. Each page
+ * is a query that seeks from the segment holding the last key; at 500 rows a full generate of
+ * 63,000 spent a tenth of its time starting queries.
+ */
+const INDEX_PAGE_ROWS = 1000;
 /** Retry delay for an activation whose D1 pointer write failed. */
 const SYNC_RETRY_MS = 5_000;
 const LIST_LIMIT = 1000;

@@ -226,13 +226,15 @@ describe("membership segments", () => {
     const stored = await packages();
     expect(stored).toMatch(/^Filename: pool\/main\/p\/pkg-00002\/pkg-00002_1\.0_amd64\.deb\nSize: \d+\nMD5sum: /m);
     await runInDurableObject(repo.stub, (_instance, state) => {
-      // As such a package was stored: its control fields as JSON pairs, no stanza.
+      // As such a package was stored: its control fields as JSON pairs, no stanza, and so none
+      // beside its membership either (migration 7 copies it from the package).
       for (const u of uploads) {
         state.storage.sql.exec(
           "UPDATE packages SET stanza_head = NULL, stanza_tail = NULL, fields = ? WHERE sha256 = ?",
           JSON.stringify(u.control.fields.map((f) => [f.name, f.value])),
           u.hashes.sha256,
         );
+        state.storage.sql.exec("UPDATE segment_members SET stanza = NULL WHERE sha256 = ?", u.hashes.sha256);
       }
     });
     must(await repo.stub.reindex());
@@ -264,6 +266,8 @@ describe("membership segments", () => {
         json(b),
         b?.hashes.sha256 ?? "",
       );
+      // Migration 7 runs again too, after it: its column goes first.
+      state.storage.sql.exec("ALTER TABLE segment_members DROP COLUMN stanza");
       state.storage.sql.exec("DELETE FROM _migrations WHERE id >= 6");
       migrate(state.storage);
       return [now, fields()];
@@ -275,6 +279,44 @@ describe("membership segments", () => {
     expect(migrated[0]).toEqual({ fields: "", stanza: 1 });
     expect(migrated[1]?.stanza).toBe(0);
     expect(JSON.parse(migrated[1]?.fields ?? "")).toContainEqual(["Package", "pkg-00002"]);
+  });
+
+  it("carry their stanzas as the index lists them: migration 7 fills them in for existing members", async ({
+    expect,
+  }) => {
+    const repo = await repository("member-stanzas");
+    const uploads = many(3);
+    await repo.add(uploads);
+    await publish(repo.id, ["stable"]);
+    const packages = async () => (await apt(repo.id, "dists/stable/main/binary-amd64/Packages")).text();
+    const served = await packages();
+    const stanzas = () =>
+      runInDurableObject(repo.stub, (_instance, state) =>
+        state.storage.sql
+          .exec<{ stanza: string | null }>("SELECT stanza FROM segment_members ORDER BY name")
+          .toArray()
+          .map((r) => r.stanza),
+      );
+    // Written at upload: each is the member's stanza in the served index, Filename and all.
+    const written = await stanzas();
+    expect(written.map((s) => `${s}\n`).join("")).toBe(served);
+    const legacy = uploads[2];
+    await runInDurableObject(repo.stub, (_instance, state) => {
+      // Back to before migration 7, with one package from before migration 4 (no stored stanza).
+      state.storage.sql.exec(
+        "UPDATE packages SET stanza_head = NULL, stanza_tail = NULL, fields = ? WHERE sha256 = ?",
+        JSON.stringify(legacy?.control.fields.map((f) => [f.name, f.value])),
+        legacy?.hashes.sha256 ?? "",
+      );
+      state.storage.sql.exec("ALTER TABLE segment_members DROP COLUMN stanza");
+      state.storage.sql.exec("DELETE FROM _migrations WHERE id >= 7");
+      migrate(state.storage);
+    });
+    expect(await stanzas()).toEqual([written[0], written[1], null]);
+    // The legacy package's stanza is rendered from its fields: the index is the same, byte for byte.
+    must(await repo.stub.reindex());
+    await publish(repo.id, ["stable"]);
+    expect(await packages()).toBe(served);
   });
 
   it("are made by migration 3 from the rows that held membership before", async ({ expect }) => {
