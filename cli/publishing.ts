@@ -19,8 +19,12 @@ export async function publishDists(
   options: SignOptions,
   settings: { retries: number; activate: boolean },
 ): Promise<PublishOutcome> {
-  // Loaded here, not at start-up: openpgp.js is most of the CLI's code (see cli/index.ts).
-  const { checkReleaseText, signRelease } = await import("./signing.ts");
+  // openpgp.js is loaded here, not at start-up (it is most of the CLI's code, see cli/index.ts), and
+  // with the key read while the server generates: the signer is ready when the first Release comes.
+  const signer = import("./signing.ts").then((m) => m.prepareSigner(options));
+  // Observed now, thrown when awaited: a key that cannot be used is reported after the generate it
+  // overlapped, or not at all when there is nothing to sign.
+  signer.catch(() => undefined);
   for (let attempt = 1; ; attempt++) {
     try {
       const results: Submitted[] = [];
@@ -31,9 +35,8 @@ export async function publishDists(
         const parsed = parseIndexDocument(generated.document, UnsignedIndexDocumentSchema);
         if (!parsed.ok) throw new Error(`the server sent an unreadable document: ${parsed.error.message}`);
         const doc = parsed.value;
-        checkReleaseText(doc.release_text);
         ctx.out.debug(`signing ${dist} (release ${doc.release}, generation ${doc.generation}):\n${doc.release_text}`);
-        const signed = await signRelease(doc.release_text, options);
+        const signed = await (await signer).sign(doc.release_text);
         const text = formatIndexDocument({
           ...doc,
           inrelease: signed.inrelease,

@@ -151,25 +151,49 @@ function bad(what: string): never {
  */
 export async function signRelease(releaseText: string, options: SignOptions): Promise<Signatures> {
   checkReleaseText(releaseText);
-  const signed = options.gpg ? await signWithGpg(releaseText, options) : await signWithOpenpgp(releaseText, options);
-  const check = await verifyReleaseSignatures({
-    releaseText,
-    inrelease: signed.inrelease,
-    releaseGpg: signed.releaseGpg,
-    fingerprint: signed.fingerprint,
-    trustedKeys: [signed.publicKey],
-  });
-  if (!check.ok) {
-    if (!options.gpg) {
-      // Keys that cannot sign are refused before signing, so this is armor's bug, not the user's.
-      throw new Error(`openpgp.js made signatures that do not verify: ${check.error.message}`);
-    }
-    throw new UserError(`gpg made signatures the repository would refuse: ${check.error.message}`, {
-      hint: "check ~/.gnupg/gpg.conf for options that change signatures (local-user, digest-algo, textmode)",
-      code: "gpg_failed",
-    });
-  }
-  return { inrelease: check.value.inrelease, releaseGpg: check.value.releaseGpg, fingerprint: signed.fingerprint };
+  return (await prepareSigner(options)).sign(releaseText);
+}
+
+/** Signs Releases with one key, read and chosen before there is a Release to sign. */
+export interface Signer {
+  /** As `signRelease`; the key is unlocked on the first call (asking for its passphrase if need be) and kept. */
+  sign(releaseText: string): Promise<Signatures>;
+}
+
+/**
+ * A signer made ready ahead of the Release: openpgp.js keys read, chosen, checked and, with a
+ * passphrase given, unlocked, so that `armor publish` does this while the server generates. A
+ * passphrase prompt waits for the first Release, so nothing is asked when there is none to sign.
+ * @throws UserError as `signRelease` does, for the key; the Release's own mistakes come from `sign`.
+ */
+export async function prepareSigner(options: SignOptions): Promise<Signer> {
+  const signWith = options.gpg
+    ? (releaseText: string) => signWithGpg(releaseText, options)
+    : await openpgpSigner(options);
+  return {
+    async sign(releaseText) {
+      checkReleaseText(releaseText);
+      const signed = await signWith(releaseText);
+      const check = await verifyReleaseSignatures({
+        releaseText,
+        inrelease: signed.inrelease,
+        releaseGpg: signed.releaseGpg,
+        fingerprint: signed.fingerprint,
+        trustedKeys: [signed.publicKey],
+      });
+      if (!check.ok) {
+        if (!options.gpg) {
+          // Keys that cannot sign are refused before signing, so this is armor's bug, not the user's.
+          throw new Error(`openpgp.js made signatures that do not verify: ${check.error.message}`);
+        }
+        throw new UserError(`gpg made signatures the repository would refuse: ${check.error.message}`, {
+          hint: "check ~/.gnupg/gpg.conf for options that change signatures (local-user, digest-algo, textmode)",
+          code: "gpg_failed",
+        });
+      }
+      return { inrelease: check.value.inrelease, releaseGpg: check.value.releaseGpg, fingerprint: signed.fingerprint };
+    },
+  };
 }
 
 interface Signed extends Signatures {
@@ -189,12 +213,11 @@ interface KeySet {
   keys: Key[];
 }
 
-async function signWithOpenpgp(releaseText: string, options: SignOptions): Promise<Signed> {
-  const now = new Date();
+async function openpgpSigner(options: SignOptions): Promise<(releaseText: string) => Promise<Signed>> {
   const source = await loadKeys(options);
   const chosen = chooseKey(source, options.key);
   const fingerprint = chosen.getFingerprint().toUpperCase();
-  const signingKey = await usableSigningKey(chosen, now);
+  const signingKey = await usableSigningKey(chosen, new Date());
   const packet = signingKey.keyPacket;
   if (!("isMissingSecretKeyMaterial" in packet) || packet.isMissingSecretKeyMaterial()) {
     throw new UserError(`The secret half of key ${fingerprint}'s signing key is not in ${source.origin}.`, {
@@ -202,29 +225,38 @@ async function signWithOpenpgp(releaseText: string, options: SignOptions): Promi
       code: "key_unusable",
     });
   }
-  const unlocked = packet.isDecrypted() ? chosen : await unlock(chosen, options);
-  try {
-    const inrelease = await sign({
-      // The last "\n" belongs to the clearsign framework (RFC 9580 §7.1), as gpg --clearsign writes it.
-      message: await createCleartextMessage({ text: releaseText.slice(0, -1) }),
-      signingKeys: unlocked,
-      date: now,
-    });
-    const releaseGpg = await sign({
-      // Binary, not text: a text signature would hash CRLF line endings.
-      message: await createMessage({ binary: new TextEncoder().encode(releaseText) }),
-      signingKeys: unlocked,
-      detached: true,
-      date: now,
-    });
-    return { inrelease, releaseGpg, fingerprint, publicKey: chosen.toPublic().armor() };
-  } catch (cause) {
-    throw new UserError(`Signing with key ${fingerprint} failed (${reason(cause)}).`, {
-      hint: "openpgp.js may not support this key; sign with --gpg",
-      code: "key_unusable",
-      cause,
-    });
-  }
+  let unlocked: PrivateKey | null = packet.isDecrypted()
+    ? chosen
+    : options.passphrase === undefined
+      ? null
+      : await unlock(chosen, options);
+  const publicKey = chosen.toPublic().armor();
+  return async (releaseText) => {
+    unlocked ??= await unlock(chosen, options);
+    const now = new Date();
+    try {
+      const inrelease = await sign({
+        // The last "\n" belongs to the clearsign framework (RFC 9580 §7.1), as gpg --clearsign writes it.
+        message: await createCleartextMessage({ text: releaseText.slice(0, -1) }),
+        signingKeys: unlocked,
+        date: now,
+      });
+      const releaseGpg = await sign({
+        // Binary, not text: a text signature would hash CRLF line endings.
+        message: await createMessage({ binary: new TextEncoder().encode(releaseText) }),
+        signingKeys: unlocked,
+        detached: true,
+        date: now,
+      });
+      return { inrelease, releaseGpg, fingerprint, publicKey };
+    } catch (cause) {
+      throw new UserError(`Signing with key ${fingerprint} failed (${reason(cause)}).`, {
+        hint: "openpgp.js may not support this key; sign with --gpg",
+        code: "key_unusable",
+        cause,
+      });
+    }
+  };
 }
 
 /** The first source given wins: a flag over the environment over the config (the CLI's precedence). */

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { readPrivateKey } from "openpgp";
 import { describe, inject, it, onTestFinished } from "vitest";
 import { UserError } from "../../cli/errors.ts";
-import { checkReleaseText, type Signatures, type SignOptions, signRelease } from "../../cli/signing.ts";
+import { checkReleaseText, prepareSigner, type Signatures, type SignOptions, signRelease } from "../../cli/signing.ts";
 import { verifyReleaseSignatures } from "../../objects/repository/signatures.ts";
 import {
   dearmoredKeyring,
@@ -255,6 +255,34 @@ describe("signRelease with openpgp.js", () => {
       },
     ]);
     expect(await serverVerdict(prompted)).toEqual({ ok: true, fingerprint: trusted.fingerprint });
+  });
+
+  it("gets a signer ready before the Release, asking for the passphrase at the first one and only then", async ({
+    expect,
+  }) => {
+    const locked = await lockedKey(trusted.secret, "correct horse");
+    let asked = 0;
+    const signer = await prepareSigner({
+      keyText: locked,
+      promptPassphrase: async () => {
+        asked++;
+        return "correct horse";
+      },
+    });
+    // Ready (key read and chosen) with nothing asked: `armor publish` prepares it during generate.
+    expect(asked).toBe(0);
+    const first = await signer.sign(releaseText);
+    const second = await signer.sign(releaseText);
+    expect(asked).toBe(1);
+    expect(await serverVerdict(first)).toEqual({ ok: true, fingerprint: trusted.fingerprint });
+    expect(checkWithGpgv(second).inrelease.status).toBe(0);
+    // A key mistake is found while preparing, a Release's own when signing it.
+    expect(await refusal(prepareSigner({ keyText: locked, passphrase: "battery staple" }))).toMatchObject({
+      code: "bad_passphrase",
+    });
+    expect(await refusal(signer.sign(releaseText.replace("\nSuite:", "\n\nSuite:")))).toMatchObject({
+      code: "malformed_release",
+    });
   });
 
   it("never asks for the passphrase of a key that has none", async ({ expect }) => {
