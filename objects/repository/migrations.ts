@@ -275,7 +275,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     id: 7,
-    description: "each member's whole stanza kept beside it, so generating an index reads one table in key order",
+    description: "each member's whole stanza kept beside it, so generating an index reads one table in key order; segments indexed by architecture",
     sql: `
       -- The member's stanza as its Packages index lists it: the package's stanza_head, its Filename
       -- line (the member's pool path) and stanza_tail. Generating reads a segment's rows in key
@@ -286,6 +286,10 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE segment_members SET stanza = (
         SELECT p.stanza_head || 'Filename: ' || segment_members.pool_path || char(10) || p.stanza_tail
         FROM packages p WHERE p.sha256 = segment_members.sha256);
+
+      -- A dist's architectures, found by seeking each segment's next one (queries.ts architectures)
+      -- instead of reading every member, stanzas and all, on every generate.
+      CREATE INDEX segment_members_architecture ON segment_members (segment, architecture);
     `,
   },
 ];

@@ -34,6 +34,12 @@ function upload(name: string, version = "1.0", architecture = "amd64") {
   };
 }
 
+/** Back to the schema before migration 7: no stanza beside each member, no index by architecture. */
+function undoMigration7(sql: SqlStorage): void {
+  sql.exec("DROP INDEX segment_members_architecture");
+  sql.exec("ALTER TABLE segment_members DROP COLUMN stanza");
+}
+
 /** The package names of the active release's stable/main/binary-amd64 index, as apt reads them. */
 async function servedNames(repo: string): Promise<string[]> {
   // Several chunks: only Packages.gz is served (the plain Packages is listed in the Release only).
@@ -266,8 +272,8 @@ describe("membership segments", () => {
         json(b),
         b?.hashes.sha256 ?? "",
       );
-      // Migration 7 runs again too, after it: its column goes first.
-      state.storage.sql.exec("ALTER TABLE segment_members DROP COLUMN stanza");
+      // Migration 7 runs again too, after it.
+      undoMigration7(state.storage.sql);
       state.storage.sql.exec("DELETE FROM _migrations WHERE id >= 6");
       migrate(state.storage);
       return [now, fields()];
@@ -279,6 +285,24 @@ describe("membership segments", () => {
     expect(migrated[0]).toEqual({ fields: "", stanza: 1 });
     expect(migrated[1]?.stanza).toBe(0);
     expect(JSON.parse(migrated[1]?.fields ?? "")).toContainEqual(["Package", "pkg-00002"]);
+  });
+
+  it("yield every architecture of a dist to generate, whichever segment holds it", async ({ expect }) => {
+    const repo = await repository("architectures");
+    // One arm64 package in a middle segment, `all` packages in the first and last.
+    await repo.add([...many(3000), upload("pkg-03001", "1.0", "arm64"), upload("aaa", "1.0", "all")]);
+    await repo.add([upload("zzz", "1.0", "all")]);
+    expect(new Set((await repo.segments()).map((s) => s.segment)).size).toBeGreaterThan(2);
+    await publish(repo.id, ["stable"]);
+    const release = await (await apt(repo.id, "dists/stable/Release")).text();
+    expect(release).toMatch(/^Architectures: amd64 arm64$/m);
+    const arm64 = await (await apt(repo.id, "dists/stable/main/binary-arm64/Packages")).text();
+    expect([...arm64.matchAll(/^Package: (.+)$/gm)].map((m) => m[1])).toEqual(["aaa", "pkg-03001", "zzz"]);
+    expect(await servedNames(repo.id)).toHaveLength(3002);
+    // Taken out again, arm64 has no index left.
+    await repo.remove("pkg-03001");
+    await publish(repo.id, ["stable"]);
+    expect(await (await apt(repo.id, "dists/stable/Release")).text()).toMatch(/^Architectures: amd64$/m);
   });
 
   it("carry their stanzas as the index lists them: migration 7 fills them in for existing members", async ({
@@ -308,7 +332,7 @@ describe("membership segments", () => {
         JSON.stringify(legacy?.control.fields.map((f) => [f.name, f.value])),
         legacy?.hashes.sha256 ?? "",
       );
-      state.storage.sql.exec("ALTER TABLE segment_members DROP COLUMN stanza");
+      undoMigration7(state.storage.sql);
       state.storage.sql.exec("DELETE FROM _migrations WHERE id >= 7");
       migrate(state.storage);
     });
