@@ -69,22 +69,9 @@ export async function writeChunks(
   hasher: IndexHasher | null = null,
 ): Promise<WrittenChunk[]> {
   const written: WrittenChunk[] = [];
-  let held: { start: IndexKey; text: string; stanzas: number } | null = null;
-  let current = { start, text: "", stanzas: 0 };
-
-  // One buffer for every chunk's encoded text, so that rendering a large index does not leave a
-  // chunk-sized buffer per chunk for V8 to collect; it grows when a chunk does not fit (UTF-8 takes at
-  // most 3 bytes per UTF-16 unit).
-  const encoder = new TextEncoder();
-  let buffer = new Uint8Array(CHUNK_BYTES * 2);
   const puts = new InFlight(R2_IN_FLIGHT);
-  const store = async (chunk: { start: IndexKey; text: string; stanzas: number }) => {
-    let encoded = encoder.encodeInto(chunk.text, buffer);
-    if (encoded.read < chunk.text.length) {
-      buffer = new Uint8Array(chunk.text.length * 3);
-      encoded = encoder.encodeInto(chunk.text, buffer);
-    }
-    const plain = buffer.subarray(0, encoded.written);
+  const store = async (chunk: ChunkText) => {
+    const plain = chunk.bytes();
     const member = gzip(plain);
     hasher?.add(member, plain);
     // A chunk's row needs only its member's SHA-256 (the Release lists Packages.gz's, from `hasher`).
@@ -103,24 +90,83 @@ export async function writeChunks(
     });
   };
 
+  // Two buffers, swapped as chunks are cut, so that rendering a large index does not leave a
+  // chunk-sized buffer per chunk for V8 to collect.
+  let held: ChunkText | null = null;
+  let current = new ChunkText(start);
+  let spare: ChunkText | null = null;
   for (const { key, stanza } of entries) {
-    if (current.text.length >= CHUNK_BYTES) {
-      if (held !== null) await store(held);
+    if (current.size >= CHUNK_BYTES) {
+      if (held !== null) {
+        await store(held);
+        spare = held;
+      }
       held = current;
-      current = { start: key, text: "", stanzas: 0 };
+      current = spare?.reset(key) ?? new ChunkText(key);
+      spare = null;
     }
-    current.text += `${stanza}\n`;
-    current.stanzas++;
+    current.add(stanza);
   }
-  if (held !== null && current.text.length < CHUNK_BYTES / 2) {
-    held.text += current.text;
-    held.stanzas += current.stanzas;
-    current = { start: held.start, text: "", stanzas: 0 };
+  if (held !== null && current.size < CHUNK_BYTES / 2) {
+    held.join(current);
+    current = current.reset(held.start);
   }
   if (held !== null) await store(held);
   if (current.stanzas > 0) await store(current);
   await puts.drain();
   return written;
+}
+
+/**
+ * A chunk's text as it is rendered: each stanza encoded straight into one growing buffer, with the
+ * blank line after it, instead of concatenated into a string that is then encoded whole.
+ */
+class ChunkText {
+  static readonly #encoder = new TextEncoder();
+  #buffer = new Uint8Array(CHUNK_BYTES * 2);
+  size = 0;
+  stanzas = 0;
+  start: IndexKey;
+
+  constructor(start: IndexKey) {
+    this.start = start;
+  }
+
+  reset(start: IndexKey): this {
+    this.start = start;
+    this.size = 0;
+    this.stanzas = 0;
+    return this;
+  }
+
+  /** Append a stanza (ending in "\n") and the "\n" that ends its paragraph. */
+  add(stanza: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    this.#reserve(stanza.length * 3 + 1);
+    this.size += ChunkText.#encoder.encodeInto(stanza, this.#buffer.subarray(this.size)).written;
+    this.#buffer[this.size++] = 0x0a;
+    this.stanzas++;
+  }
+
+  /** Append the text of the chunk after this one. */
+  join(next: ChunkText): void {
+    this.#reserve(next.size);
+    this.#buffer.set(next.bytes(), this.size);
+    this.size += next.size;
+    this.stanzas += next.stanzas;
+  }
+
+  /** The text so far; valid until the next change. */
+  bytes(): Uint8Array {
+    return this.#buffer.subarray(0, this.size);
+  }
+
+  #reserve(bytes: number): void {
+    if (this.size + bytes <= this.#buffer.length) return;
+    const grown = new Uint8Array(Math.max(this.#buffer.length * 2, this.size + bytes));
+    grown.set(this.bytes());
+    this.#buffer = grown;
+  }
 }
 
 /**

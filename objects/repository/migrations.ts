@@ -275,7 +275,8 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     id: 7,
-    description: "each member's whole stanza kept beside it, so generating an index reads one table in key order; segments indexed by architecture",
+    description:
+      "each member's whole stanza kept beside it, so generating an index reads one table in key order; segments indexed by architecture",
     sql: `
       -- The member's stanza as its Packages index lists it: the package's stanza_head, its Filename
       -- line (the member's pool path) and stanza_tail. Generating reads a segment's rows in key
