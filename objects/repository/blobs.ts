@@ -55,6 +55,12 @@ export async function putNew(
  * A run of bytes of one stored object: a whole chunk of a Packages.gz kept as its chunks' gzip
  * members, or one `.deb` inside the pack its batch upload was stored as (`offset` into the pack).
  */
+/**
+ * Parts of a concatenated file requested before their turn. With the one being read that is four R2
+ * reads open at once, below the six connections a Worker invocation may hold open together.
+ */
+const PARTS_AHEAD = 3;
+
 export interface BlobPart {
   sha256: string;
   size: number;
@@ -63,8 +69,10 @@ export interface BlobPart {
 }
 
 /**
- * The bytes of `parts` back to back, or the `range` of them, as one stream: each object is read
- * from R2 only when the one before it has been consumed, so one part's bytes are in flight at a time.
+ * The bytes of `parts` back to back, or the `range` of them, as one stream. The next
+ * PARTS_AHEAD parts are requested from R2 while one is streamed: one after another, a Packages.gz
+ * of 80 chunks would wait for 80 R2 round trips in turn. Their bodies are read only in order, so
+ * what is held is what R2 and the runtime buffer for an unread body, not whole parts.
  */
 export function concatenatedBlobs(
   bucket: R2Bucket,
@@ -84,19 +92,41 @@ export function concatenatedBlobs(
     at += p.size;
   }
   let next = 0;
+  const ahead: Promise<R2ObjectBody>[] = [];
+  // Set by cancel: a pull still under way when the client went away requests nothing more.
+  let cancelled = false;
+  const requestAhead = () => {
+    while (!cancelled && ahead.length < PARTS_AHEAD && next < pieces.length) {
+      const { sha256, range } = pieces[next++] as (typeof pieces)[number];
+      const object = bucket.get(blobKey(repositoryId, sha256), { range }).then((o) => {
+        if (o === null) throw new Error(`part ${sha256} of a stored file is missing from R2`);
+        return o;
+      });
+      // Observed now, thrown when its turn comes: a part that fails while an earlier one streams,
+      // or is never read because the client went away, is not an unhandled rejection.
+      object.catch(() => undefined);
+      ahead.push(object);
+    }
+  };
   let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       for (;;) {
+        if (cancelled) return;
         if (reader === null) {
-          const piece = pieces[next++];
-          if (piece === undefined) {
+          requestAhead();
+          const object = ahead.shift();
+          if (object === undefined) {
             controller.close();
             return;
           }
-          const object = await bucket.get(blobKey(repositoryId, piece.sha256), { range: piece.range });
-          if (object === null) throw new Error(`part ${piece.sha256} of a stored file is missing from R2`);
-          reader = object.body.getReader();
+          const { body } = await object;
+          if (cancelled) {
+            await body.cancel();
+            return;
+          }
+          reader = body.getReader();
+          requestAhead();
         }
         const { done, value } = await reader.read();
         if (!done) {
@@ -107,6 +137,9 @@ export function concatenatedBlobs(
       }
     },
     async cancel(reason) {
+      cancelled = true;
+      // Parts requested ahead and never read are cancelled too, so R2 stops sending them.
+      for (const object of ahead.splice(0)) object.then((o) => o.body.cancel(reason)).catch(() => undefined);
       await reader?.cancel(reason);
     },
   });

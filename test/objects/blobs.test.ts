@@ -1,6 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { describe, it } from "vitest";
 import { concat } from "../../deb/bytes.ts";
 import { hashBytes } from "../../deb/hash.ts";
@@ -83,6 +83,69 @@ describe("writeChunks and IndexHasher", () => {
       );
       expect(slice).toEqual(gz.subarray(offset, offset + length));
     }
+  });
+
+  it("are served with the next parts requested from R2 while one is read, and no more", async ({ expect }) => {
+    const repo = "blobs/read-ahead";
+    const members = Array.from(
+      { length: 8 },
+      (_, i) => new Uint8Array(gzipSync(new TextEncoder().encode(`Package: p${i}\n\n`))),
+    );
+    const parts = [];
+    for (const m of members) {
+      const sha256 = hashBytes(m).sha256;
+      await env.BLOBS.put(blobKey(repo, sha256), m);
+      parts.push({ sha256, size: m.length });
+    }
+    const requested: string[] = [];
+    const finished: string[] = [];
+    const cancelled: string[] = [];
+    // The bucket as concatenatedBlobs sees it, recording each read, each body read to its end and
+    // each given up.
+    const bucket = {
+      get: async (key: string, options: R2GetOptions) => {
+        requested.push(key);
+        const object = await env.BLOBS.get(key, options);
+        if (object === null) return null;
+        const bytes = new Uint8Array(await object.arrayBuffer());
+        let sent = false;
+        // Its bytes only when read, so a body never read is open until it is cancelled.
+        const body = new ReadableStream<Uint8Array>(
+          {
+            pull: (c) => {
+              if (sent) {
+                finished.push(key);
+                c.close();
+              } else c.enqueue(bytes);
+              sent = true;
+            },
+            cancel: () => void cancelled.push(key),
+          },
+          { highWaterMark: 0 },
+        );
+        return { body };
+      },
+    } as unknown as R2Bucket;
+    const reader = concatenatedBlobs(bucket, repo, parts).getReader();
+    expect((await reader.read()).value).toEqual(members[0]);
+    // The parts after the first were asked for before their turn, three at most besides the one
+    // being read (and the one the stream buffers ahead of its reader).
+    expect(requested.length).toBeGreaterThanOrEqual(4);
+    expect((await reader.read()).value).toEqual(members[1]);
+    expect(requested.length).toBeLessThanOrEqual(6);
+    expect(requested).toEqual(parts.slice(0, requested.length).map((p) => blobKey(repo, p.sha256)));
+    // A client that goes away: every part asked for and not read to its end is let go, and
+    // nothing more is asked for.
+    await reader.cancel("gone");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const asked = requested.length;
+    expect(new Set([...finished, ...cancelled])).toEqual(new Set(requested));
+    expect(cancelled.length).toBeGreaterThanOrEqual(3);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(requested).toHaveLength(asked);
+    // Read whole, the same bytes as the members back to back.
+    const whole = new Uint8Array(await new Response(concatenatedBlobs(bucket, repo, parts)).arrayBuffer());
+    expect(whole).toEqual(concat(members));
   });
 
   it("keep the plain text of an index that is one chunk", async ({ expect }) => {
