@@ -636,11 +636,16 @@ export class Queries {
     return this.#raw(
       // Rows come back as arrays: a full generate reads every row of the dist, and without column
       // names materializing them costs half as much. Each member carries its whole stanza
-      // (migration 7), so no row is joined to its package, but for a package uploaded before
-      // migration 4, which has no stored stanza: its fields come back instead, rendered below.
-      `SELECT m.name, m.version, m.architecture, m.stanza,
+      // (migration 7), so no row is joined to its package. One that has none is looked up: its
+      // package's stanza, or for a package uploaded before migration 4, which has no stored stanza,
+      // its fields, rendered below. (Members written after migration 7 by code from before it, as
+      // after a rollback of the Worker, have none either.)
+      `SELECT m.name, m.version, m.architecture,
+         coalesce(m.stanza, (SELECT p.stanza_head || 'Filename: ' || m.pool_path || char(10) || p.stanza_tail
+                             FROM packages p WHERE p.sha256 = m.sha256)),
          iif(m.stanza IS NULL,
-           (SELECT json_array(p.fields, p.size, p.md5, p.sha256, m.pool_path) FROM packages p WHERE p.sha256 = m.sha256),
+           (SELECT iif(p.stanza_head IS NULL, json_array(p.fields, p.size, p.md5, p.sha256, m.pool_path), NULL)
+            FROM packages p WHERE p.sha256 = m.sha256),
            NULL)
        FROM member_segments s JOIN segment_members m ON m.segment = s.segment
        WHERE s.release_id = ? AND s.dist = ? AND s.component = ?

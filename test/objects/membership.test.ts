@@ -341,6 +341,17 @@ describe("membership segments", () => {
     must(await repo.stub.reindex());
     await publish(repo.id, ["stable"]);
     expect(await packages()).toBe(served);
+    // A member written without its stanza after migration 7, as a Worker rolled back to code from
+    // before it writes one: rendered from its package's.
+    await runInDurableObject(repo.stub, (_instance, state) => {
+      state.storage.sql.exec(
+        "UPDATE segment_members SET stanza = NULL WHERE sha256 = ?",
+        uploads[0]?.hashes.sha256 ?? "",
+      );
+    });
+    must(await repo.stub.reindex());
+    await publish(repo.id, ["stable"]);
+    expect(await packages()).toBe(served);
   });
 
   it("are made by migration 3 from the rows that held membership before", async ({ expect }) => {
