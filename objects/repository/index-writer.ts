@@ -25,12 +25,13 @@ import type { ChunkRecord, IndexKey, IndexRow } from "./queries.ts";
 /**
  * A chunk is cut once its text reaches this size; a smaller tail is merged into the chunk before it.
  * Each chunk is one R2 object, and a put costs per request as well as per byte, so larger chunks
- * make a full publish cheaper: 1 MiB chunks (40 at 63,000 packages) measured 10-15% faster than
- * 512 KiB ones. But generation holds two chunks of text, their encoding and the members in flight,
- * and with 1 MiB the isolate's measured peak during a full publish of 63,000 rose to 110 MiB,
- * against 70 MiB at 512 KiB (bench/RESULTS.md): too near a Durable Object's 128 MB.
+ * make a full publish cheaper, and serving Packages.gz reads fewer objects: 40 at 63,000 packages.
+ * Generation holds two chunks of text as bytes (ChunkText), the member being written and the
+ * members in flight. With chunks of 1 MiB rendered as strings the isolate's measured peak during
+ * a full publish of 63,000 was 110 MiB, so they were 512 KiB for a while; rendered as bytes it is
+ * 53 MiB at 1 MiB (bench/RESULTS.md, fourth round).
  */
-export const CHUNK_BYTES = 512 * 1024;
+export const CHUNK_BYTES = 1024 * 1024;
 
 /**
  * zlib level 3. On Debian's bookworm Packages text (40 MiB, in chunks of 512 KiB) it compresses at

@@ -190,8 +190,8 @@ describe("apt-get against Armor", () => {
   it("reads a Packages.gz of several gzip members, an index with no uncompressed Packages", async ({ expect }) => {
     const repo = await createRepo("e2e/chunked");
     const dir = mkdtempSync(join(work, "debs-"));
-    // 24 packages of about 64 KiB of stanza each: three chunks of CHUNK_BYTES (512 KiB).
-    const names = Array.from({ length: 24 }, (_, i) => `big-${String(i).padStart(2, "0")}`);
+    // 48 packages of about 64 KiB of stanza each: three chunks of CHUNK_BYTES (1 MiB).
+    const names = Array.from({ length: 48 }, (_, i) => `big-${String(i).padStart(2, "0")}`);
     await publish(repo, { stable: names.map((n) => writeDeb(dir, n, "1.0", "amd64", 2000)) });
     const release = await (await fetch(`${root(repo)}/dists/stable/Release`)).text();
     expect(release).toMatch(/ main\/binary-amd64\/Packages\.gz$/m);

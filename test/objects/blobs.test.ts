@@ -37,7 +37,7 @@ async function stored(repo: string, sha256: string): Promise<Uint8Array> {
 describe("writeChunks and IndexHasher", () => {
   it("cut an index into gzip members whose concatenation is Packages.gz", async ({ expect }) => {
     const repo = "blobs/chunks";
-    const entries = Array.from({ length: 3000 }, (_, i) => entry(i, 1000));
+    const entries = Array.from({ length: 3000 }, (_, i) => entry(i, 2000));
     const written = new IndexHasher();
     const chunks = await writeChunks(env.BLOBS, repo, FIRST_KEY, null, entries, written);
     const expected = entries.map((e) => `${e.stanza}\n`).join("");
@@ -170,11 +170,12 @@ describe("R2 failures during generation", () => {
         throw new Error("R2 is unavailable");
       },
     } as unknown as R2Bucket;
-    const entries = Array.from({ length: 3000 }, (_, i) => entry(i, 1000));
+    // More chunks than writes in flight, so that stopping within the window shows.
+    const entries = Array.from({ length: 3000 }, (_, i) => entry(i, 2000));
     await expect(writeChunks(failing, "blobs/failing", FIRST_KEY, null, entries)).rejects.toThrow("R2 is unavailable");
     // Writes overlap rendering, but the failure stops the render within the in-flight window.
     expect(puts).toBeGreaterThan(0);
-    expect(puts).toBeLessThan(Math.floor((3000 * 1000) / CHUNK_BYTES));
+    expect(puts).toBeLessThan(Math.floor((3000 * 2000) / CHUNK_BYTES));
   });
 
   it("fail hashing with the missing chunk named when a stored chunk is gone", async ({ expect }) => {
