@@ -29,7 +29,7 @@ import type { ChunkRecord, IndexKey, IndexRow } from "./queries.ts";
  * Generation holds two chunks of text as bytes (ChunkText), the member being written and the
  * members in flight. With chunks of 1 MiB rendered as strings the isolate's measured peak during
  * a full publish of 63,000 was 110 MiB, so they were 512 KiB for a while; rendered as bytes it is
- * 53 MiB at 1 MiB (bench/RESULTS.md, fourth round).
+ * 67 MiB at most over three runs (bench/RESULTS.md, fourth round).
  */
 export const CHUNK_BYTES = 1024 * 1024;
 
