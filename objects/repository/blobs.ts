@@ -37,9 +37,10 @@ export async function putBytes(bucket: R2Bucket, repositoryId: string, bytes: Ui
 }
 
 /**
- * Put a blob whose SHA-256 the caller computed (R2 checks it) unless its address is taken: blobs are written once, never overwritten. One
- * conditional put (If-None-Match: *, which R2 checks atomically) rather than a head and then a
- * put: one R2 operation instead of two, and no window between them. Returns whether it wrote.
+ * Put a blob whose SHA-256 the caller computed (R2 checks it) unless its address is taken: blobs
+ * are written once, never overwritten. One conditional put (If-None-Match: *, which R2 checks
+ * atomically) rather than a head and then a put: one R2 operation instead of two, and no window
+ * between them. Returns whether it wrote.
  */
 export async function putNew(
   bucket: R2Bucket,
@@ -52,15 +53,15 @@ export async function putNew(
 }
 
 /**
- * A run of bytes of one stored object: a whole chunk of a Packages.gz kept as its chunks' gzip
- * members, or one `.deb` inside the pack its batch upload was stored as (`offset` into the pack).
- */
-/**
  * Parts of a concatenated file requested before their turn. With the one being read that is four R2
  * reads open at once, below the six connections a Worker invocation may hold open together.
  */
 const PARTS_AHEAD = 3;
 
+/**
+ * A run of bytes of one stored object: a whole chunk of a Packages.gz kept as its chunks' gzip
+ * members, or one `.deb` inside the pack its batch upload was stored as (`offset` into the pack).
+ */
 export interface BlobPart {
   sha256: string;
   size: number;

@@ -522,8 +522,7 @@ export class Queries {
   putSegmentMember(segment: number, m: MemberRecord): void {
     this.#run(
       `INSERT INTO segment_members (segment, name, version, architecture, sha256, pool_path, stanza)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6,
-         (SELECT p.stanza_head || 'Filename: ' || ?6 || char(10) || p.stanza_tail FROM packages p WHERE p.sha256 = ?5))
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT ${memberStanza("?6")} FROM packages p WHERE p.sha256 = ?5))
        ON CONFLICT (segment, name, version, architecture) DO UPDATE SET sha256 = excluded.sha256,
          pool_path = excluded.pool_path, stanza = excluded.stanza`,
       segment,
@@ -641,8 +640,7 @@ export class Queries {
       // its fields, rendered below. (Members written after migration 7 by code from before it, as
       // after a rollback of the Worker, have none either.)
       `SELECT m.name, m.version, m.architecture,
-         coalesce(m.stanza, (SELECT p.stanza_head || 'Filename: ' || m.pool_path || char(10) || p.stanza_tail
-                             FROM packages p WHERE p.sha256 = m.sha256)),
+         coalesce(m.stanza, (SELECT ${memberStanza("m.pool_path")} FROM packages p WHERE p.sha256 = m.sha256)),
          iif(m.stanza IS NULL,
            (SELECT iif(p.stanza_head IS NULL, json_array(p.fields, p.size, p.md5, p.sha256, m.pool_path), NULL)
             FROM packages p WHERE p.sha256 = m.sha256),
@@ -1187,6 +1185,14 @@ const STORED_PACKAGE = [
   "pack",
   "pack_offset",
 ];
+/**
+ * A member's stanza in SQL, from its package `p` and its pool path: deb/packages.ts joinStanza
+ * around the Filename line. NULL for a package from before migration 4, which has no stored stanza.
+ */
+function memberStanza(poolPath: string): string {
+  return `p.stanza_head || 'Filename: ' || ${poolPath} || char(10) || p.stanza_tail`;
+}
+
 const STORED_COLUMNS = STORED_PACKAGE.join(", ");
 const STORED_COLUMNS_OF_P = STORED_PACKAGE.map((c) => `p.${c}`).join(", ");
 
