@@ -5,7 +5,7 @@
  * - Public repositories are readable without credentials.
  * - With a sidecar configured (`SIDECAR_URL`, `SIDECAR_SECRET`), a token is checked by
  *   `POST /v1/authorize`; answers are cached in the edge cache for `AUTH_CACHE_SECONDS` (default
- *   30), keyed by a hash of the token, never the token itself.
+ *   30), keyed by a hash of the token (never the token itself) and the repository's scope.
  * - The operator token (`ARMOR_ADMIN_TOKEN`), when set, may do everything: it is the only credential
  *   of a deployment without a sidecar, and the break-glass credential of one with it.
  * - When the sidecar cannot be reached, everything that needs it fails closed with 503, except a
@@ -71,7 +71,7 @@ export async function authorize(c: Ctx, repository: RepositoryRow | null, action
   // Tokens are short (armor_<prefix>_<secret>); anything longer is not one, and the sidecar would refuse it.
   if (token.length > MAX_TOKEN_LENGTH)
     throw new ApiFailure(apiError("unauthorized", "this token is not valid"), CHALLENGE);
-  const answer = await ask(c, config, token, repository?.id ?? null, action);
+  const answer = await ask(c, config, token, repository, action);
   if (answer.allowed && answer.principal !== null) return { kind: "token", name: answer.principal.account };
   const where = repository === null ? "this platform" : repository.id;
   if (answer.principal === null) {
@@ -118,17 +118,24 @@ async function ask(
   c: Ctx,
   config: { url: string; secret: string },
   token: string,
-  repository: string | null,
+  repository: RepositoryRow | null,
   action: Action,
 ) {
   const cache = caches.default;
   const tokenHash = await sha256Hex(token);
-  const key = `https://authz.armor.internal/${tokenHash}/${repository ?? "-"}/${action}`;
+  // Keyed by the repository's scope, not its id: an answer about a deleted repository never
+  // applies to a successor created under the same id (DESIGN.md §4b).
+  const key = `https://authz.armor.internal/${tokenHash}/${repository?.scope ?? "-"}/${action}`;
   const hit = await cache.match(key);
   if (hit) return AuthorizeResponseSchema.parse(await hit.json());
   let res: Response;
   try {
-    res = await sidecarFetch(config, "POST", "/v1/authorize", JSON.stringify({ token, repository, action }));
+    res = await sidecarFetch(
+      config,
+      "POST",
+      "/v1/authorize",
+      JSON.stringify({ token, repository: repository?.id ?? null, action }),
+    );
   } catch (cause) {
     console.error("the sidecar is unreachable", cause);
     throw new ApiFailure(apiError("unavailable", "access control is unavailable right now; try again shortly"), {

@@ -4,9 +4,12 @@
  * for a few seconds so a busy hostname does not cost a D1 query per request; this isolate drops
  * its entry when it changes the row, and other isolates converge within the TTL.
  */
+import { repositoryScope } from "../objects/repository/blobs.ts";
 
 export interface RepositoryRow {
   id: string;
+  /** This lifetime of the repository (objects/repository/blobs.ts): what its object, blobs and cache entries are named by. */
+  scope: string;
   visibility: "public" | "private";
   activeRelease: string | null;
 }
@@ -21,8 +24,10 @@ function fresh(at: number): boolean {
 
 function toRow(r: Record<string, unknown>): RepositoryRow {
   const visibility = r.visibility === "private" ? "private" : "public";
+  const id = String(r.id);
   return {
-    id: String(r.id),
+    id,
+    scope: repositoryScope(id, typeof r.uid === "string" ? r.uid : null),
     visibility,
     activeRelease: typeof r.active_release === "string" ? r.active_release : null,
   };
@@ -45,7 +50,10 @@ export async function repositoryForHost(db: D1Database, hostname: string): Promi
 export async function repositoryById(db: D1Database, id: string): Promise<RepositoryRow | null> {
   const cached = byId.get(id);
   if (cached && fresh(cached.at)) return cached.row;
-  const r = await db.prepare("SELECT id, visibility, active_release FROM repositories WHERE id = ?").bind(id).first();
+  const r = await db
+    .prepare("SELECT id, uid, visibility, active_release FROM repositories WHERE id = ?")
+    .bind(id)
+    .first();
   const row = r === null ? null : toRow(r);
   byId.set(id, { at: Date.now(), row });
   return row;

@@ -1,20 +1,39 @@
 /**
  * The R2 layout (DESIGN.md §4): every `.deb` and every index file lives once under its SHA-256,
- * scoped to its repository so that one tenant can never fetch another's content by hash.
+ * scoped to one lifetime of one repository, so that one tenant can never fetch another's content
+ * by hash, and a repository deleted and created again under the same id shares nothing with its
+ * predecessor (DESIGN.md §4b):
  *
- *   repos/{owner}/{name}/blobs/sha256/{hex}   content, written once, put with R2's SHA-256 check
+ *   repos/{owner}/{name}/{uid}/blobs/sha256/{hex}   content, written once, put with R2's SHA-256 check
+ *   repos/{owner}/{name}/blobs/sha256/{hex}         the same, for a repository created before uids
  *
  * A blob is a `.deb`, an index file or chunk, a signature, or a pack: the new `.deb` files of one
  * batch upload back to back (worker/batch-upload.ts), each package recording its pack and offset.
  */
 import { MultiHasher } from "../../deb/hash.ts";
 
-export function blobKey(repositoryId: string, sha256: string): string {
-  return `repos/${repositoryId}/blobs/sha256/${sha256}`;
+/**
+ * What one lifetime of a repository is named by: its id and its creation id (`uid`, random, set when
+ * it is created, never reused). Its Durable Object is `idFromName(scope)`, its blobs live under
+ * `repos/{scope}/`, and the edge cache keys its answers by it, so nothing of a deleted repository is
+ * reachable from its successor. A uid is 32 hex digits, never "blobs", so a legacy repository's
+ * prefix `repos/{id}/blobs/` never covers a successor's `repos/{id}/{uid}/blobs/`.
+ */
+export function repositoryScope(id: string, uid: string | null): string {
+  return uid === null ? id : `${id}/${uid}`;
 }
 
-export function blobPrefix(repositoryId: string): string {
-  return `repos/${repositoryId}/blobs/sha256/`;
+/** A new creation id: 128 random bits as hex. */
+export function newRepositoryUid(): string {
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function blobKey(scope: string, sha256: string): string {
+  return `repos/${scope}/blobs/sha256/${sha256}`;
+}
+
+export function blobPrefix(scope: string): string {
+  return `repos/${scope}/blobs/sha256/`;
 }
 
 export interface BlobDigest {
@@ -28,11 +47,11 @@ export interface BlobDigest {
 export const PART_SIZE = 5 * 1024 * 1024;
 
 /** Store bytes already in memory (Release files, signatures, keyrings) at their content address. */
-export async function putBytes(bucket: R2Bucket, repositoryId: string, bytes: Uint8Array): Promise<BlobDigest> {
+export async function putBytes(bucket: R2Bucket, scope: string, bytes: Uint8Array): Promise<BlobDigest> {
   const hasher = new MultiHasher();
   hasher.update(bytes);
   const { size, md5, sha256, sha512 } = hasher.digest();
-  await putNew(bucket, repositoryId, sha256, bytes);
+  await putNew(bucket, scope, sha256, bytes);
   return { size, md5, sha256, sha512 };
 }
 
@@ -44,11 +63,11 @@ export async function putBytes(bucket: R2Bucket, repositoryId: string, bytes: Ui
  */
 export async function putNew(
   bucket: R2Bucket,
-  repositoryId: string,
+  scope: string,
   sha256: string,
   body: Uint8Array | Blob | ReadableStream<Uint8Array>,
 ): Promise<boolean> {
-  const put = await bucket.put(blobKey(repositoryId, sha256), body, { sha256, onlyIf: { etagDoesNotMatch: "*" } });
+  const put = await bucket.put(blobKey(scope, sha256), body, { sha256, onlyIf: { etagDoesNotMatch: "*" } });
   return put !== null;
 }
 
@@ -77,7 +96,7 @@ export interface BlobPart {
  */
 export function concatenatedBlobs(
   bucket: R2Bucket,
-  repositoryId: string,
+  scope: string,
   parts: readonly BlobPart[],
   range?: { offset: number; length: number },
 ): ReadableStream<Uint8Array> {
@@ -99,7 +118,7 @@ export function concatenatedBlobs(
   const requestAhead = () => {
     while (!cancelled && ahead.length < PARTS_AHEAD && next < pieces.length) {
       const { sha256, range } = pieces[next++] as (typeof pieces)[number];
-      const object = bucket.get(blobKey(repositoryId, sha256), { range }).then((o) => {
+      const object = bucket.get(blobKey(scope, sha256), { range }).then((o) => {
         if (o === null) throw new Error(`part ${sha256} of a stored file is missing from R2`);
         return o;
       });

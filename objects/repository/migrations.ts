@@ -293,20 +293,36 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX segment_members_architecture ON segment_members (segment, architecture);
     `,
   },
+  {
+    id: 9,
+    description: "the repository's creation id, naming this lifetime's blobs and guarding its D1 pointer writes",
+    sql: `
+      -- D1's repositories.uid for this lifetime of the repository (objects/repository/blobs.ts
+      -- repositoryScope). NULL for a repository created before uids: its blobs are under its id alone.
+      ALTER TABLE repository ADD COLUMN uid TEXT;
+    `,
+  },
 ];
 
 /**
- * Apply every migration newer than the last recorded one, each in its own transaction. Runs in the
- * constructor inside `blockConcurrencyWhile`, so no request sees a half-migrated schema.
+ * Apply every migration not yet recorded, in order, each in its own transaction. Runs in the
+ * constructor inside `blockConcurrencyWhile`, so no request sees a half-migrated schema. Applied in
+ * order, the recorded ones are always a prefix of the list; going by the record rather than the
+ * highest id also lets a test rewind one migration without re-running every later one.
  */
 export function migrate(storage: DurableObjectStorage): void {
   const sql = storage.sql;
   sql.exec(
     "CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)",
   );
-  const last = sql.exec<{ id: number | null }>("SELECT max(id) AS id FROM _migrations").one().id ?? 0;
+  const applied = new Set(
+    sql
+      .exec<{ id: number }>("SELECT id FROM _migrations")
+      .toArray()
+      .map((r) => r.id),
+  );
   for (const m of MIGRATIONS) {
-    if (m.id <= last) continue;
+    if (applied.has(m.id)) continue;
     storage.transactionSync(() => {
       sql.exec(m.sql);
       sql.exec(

@@ -5,11 +5,16 @@
  */
 import type { ControlField } from "../../deb/control.ts";
 import { joinStanza, renderStanzaParts } from "../../deb/packages.ts";
+import { repositoryScope } from "./blobs.ts";
 
 export type ReleaseState = "open" | "active" | "retired";
 
 export interface Settings {
   id: string;
+  /** The repository's creation id (D1 repositories.uid); null for one created before uids. */
+  uid: string | null;
+  /** What this lifetime's blobs are named by: `repositoryScope(id, uid)`. */
+  scope: string;
   mayReuseVersions: boolean;
   retentionSeconds: number;
   baseUrl: string;
@@ -199,8 +204,11 @@ export class Queries {
   settings(): Settings | null {
     const r = this.#first("SELECT * FROM repository WHERE singleton = 1");
     if (r === null) return null;
+    const uid = typeof r.uid === "string" ? r.uid : null;
     return {
       id: str(r.id),
+      uid,
+      scope: repositoryScope(str(r.id), uid),
       mayReuseVersions: num(r.may_reuse_versions) === 1,
       retentionSeconds: num(r.retention_seconds),
       baseUrl: str(r.base_url),
@@ -210,14 +218,15 @@ export class Queries {
     };
   }
 
-  saveSettings(s: Settings): void {
+  saveSettings(s: Omit<Settings, "scope">): void {
     this.#run(
-      `INSERT INTO repository (singleton, id, may_reuse_versions, retention_seconds, base_url, origin, label, created_at)
-       VALUES (1, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO repository (singleton, id, uid, may_reuse_versions, retention_seconds, base_url, origin, label, created_at)
+       VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (singleton) DO UPDATE SET may_reuse_versions = excluded.may_reuse_versions,
          retention_seconds = excluded.retention_seconds, base_url = excluded.base_url,
          origin = excluded.origin, label = excluded.label`,
       s.id,
+      s.uid,
       s.mayReuseVersions ? 1 : 0,
       s.retentionSeconds,
       s.baseUrl,

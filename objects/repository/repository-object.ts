@@ -23,7 +23,7 @@ import {
   type UnsignedIndexDocument,
 } from "../../schema/index-document.ts";
 import type { Result } from "../../schema/result.ts";
-import { type BlobPart, blobKey, blobPrefix, putBytes } from "./blobs.ts";
+import { type BlobPart, blobKey, blobPrefix, putBytes, repositoryScope } from "./blobs.ts";
 import { CHUNK_BYTES, IndexHasher, type WrittenChunk, writeChunks } from "./index-writer.ts";
 import { coveringIndex, groupBy } from "./keys.ts";
 import { Membership } from "./membership.ts";
@@ -56,7 +56,9 @@ const err = (code: ApiError["code"], message: string, details?: Record<string, u
  * 63,000 spent a tenth of its time starting queries.
  */
 const INDEX_PAGE_ROWS = 1000;
-/** Retry delay for an activation whose D1 pointer write failed. */
+/** Set (to the repository's scope) while the object deletes itself: the alarm finishes it. */
+const DESTROYING = "destroying";
+/** Retry delay for an activation whose D1 pointer write failed, or a deletion cut short. */
 const SYNC_RETRY_MS = 5_000;
 const LIST_LIMIT = 1000;
 /** Attempts at a consistent generate while uploads keep changing the release. */
@@ -64,6 +66,8 @@ const GENERATE_ATTEMPTS = 5;
 
 export interface RepositoryConfig {
   id: string;
+  /** The creation id D1 holds for this lifetime of the repository (objects/repository/blobs.ts). */
+  uid: string | null;
   mayReuseVersions: boolean;
   retentionSeconds: number;
   /** Absolute URL of the repository root, for the Release `Snapshots:` field. */
@@ -163,12 +167,14 @@ export class RepositoryObject extends DurableObject<Env> {
   /** Create or update the repository's settings (called by the admin API when it creates the repository). */
   async configure(config: RepositoryConfig): Promise<Outcome<RepositoryConfig>> {
     const current = this.#q.settings();
-    if (current !== null && current.id !== config.id) {
-      throw new Error(`object for ${current.id} asked to configure ${config.id}`);
+    // The object is named by (id, uid): another repository, or another lifetime of this one, here is a bug.
+    if (current !== null && (current.id !== config.id || current.uid !== config.uid)) {
+      throw new Error(`object for ${current.scope} asked to configure ${repositoryScope(config.id, config.uid)}`);
     }
     const [owner = config.id, name = config.id] = config.id.split("/");
     this.#q.saveSettings({
       id: config.id,
+      uid: config.uid,
       mayReuseVersions: config.mayReuseVersions,
       retentionSeconds: config.retentionSeconds,
       baseUrl: config.baseUrl.replace(/\/+$/, ""),
@@ -195,24 +201,44 @@ export class RepositoryObject extends DurableObject<Env> {
 
   /**
    * Delete the repository's blobs and every row of this object (the admin API has already removed
-   * it from D1, so the edge no longer routes to it).
+   * it from D1, so the edge no longer routes to it). The intent is recorded first and an alarm set,
+   * so a deletion cut short (an R2 failure, a crash) finishes on its own: nothing of a deleted
+   * repository stays stored. Its successor under the same id is another object with other R2 keys
+   * (blobs.ts repositoryScope), so what is not yet removed is never reachable from it.
    */
-  async destroy(): Promise<Outcome<{ blobs_deleted: number }>> {
+  async destroy(): Promise<Outcome<{ blobs_deleted: number; finished: boolean }>> {
     const s = this.#settings();
     if (!s.ok) return s;
+    this.ctx.storage.kv.put(DESTROYING, s.value.scope);
+    await this.ctx.storage.setAlarm(Date.now() + SYNC_RETRY_MS);
+    try {
+      return ok({ blobs_deleted: await this.#finishDestroy(s.value.scope), finished: true });
+    } catch (cause) {
+      console.error("deleting a repository's blobs failed; the alarm finishes it", cause);
+      return ok({ blobs_deleted: 0, finished: false });
+    }
+  }
+
+  /** Remove every R2 object of `scope`, then every row and the alarm. Safe to repeat. */
+  async #finishDestroy(scope: string): Promise<number> {
     let deleted = 0;
-    let cursor: string | undefined;
-    do {
-      const page = await this.env.BLOBS.list({ prefix: `repos/${s.value.id}/`, cursor });
-      if (page.objects.length > 0) await this.env.BLOBS.delete(page.objects.map((o) => o.key));
-      deleted += page.objects.length;
-      cursor = page.truncated ? page.cursor : undefined;
-    } while (cursor !== undefined);
+    // This lifetime's keys only: a repository from before uids lists `repos/{id}/blobs/`, which
+    // never covers a successor's `repos/{id}/{uid}/…`.
+    for (const prefix of [`repos/${scope}/blobs/`, `repos/${scope}/uploads/`]) {
+      let cursor: string | undefined;
+      do {
+        const page = await this.env.BLOBS.list({ prefix, cursor });
+        if (page.objects.length > 0) await this.env.BLOBS.delete(page.objects.map((o) => o.key));
+        deleted += page.objects.length;
+        cursor = page.truncated ? page.cursor : undefined;
+      } while (cursor !== undefined);
+    }
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    // deleteAll drops the tables too; this instance may be asked to configure a new repository of the same name.
+    // deleteAll drops the tables too; a late request from an edge that has not yet seen the
+    // deletion finds an empty repository rather than a missing table.
     migrate(this.ctx.storage);
-    return ok({ blobs_deleted: deleted });
+    return deleted;
   }
 
   // packages
@@ -736,7 +762,7 @@ export class RepositoryObject extends DurableObject<Env> {
         // The verifier hands back the signatures reduced to their armor blocks: apt's gpgv wrapper
         // refuses any line outside the armor, so what is stored is exactly what it accepts.
         [doc.release_text, verified.value.inrelease, verified.value.releaseGpg].map((t) =>
-          putBytes(this.env.BLOBS, s.value.id, encoder.encode(t)),
+          putBytes(this.env.BLOBS, s.value.scope, encoder.encode(t)),
         ),
       );
       if (releaseFile === undefined || inRelease === undefined || releaseGpg === undefined) {
@@ -787,8 +813,16 @@ export class RepositoryObject extends DurableObject<Env> {
     });
   }
 
-  /** Retry a D1 pointer write that failed during an activation. */
+  /** Finish a deletion cut short, or retry a D1 pointer write that failed during an activation. */
   override async alarm(): Promise<void> {
+    const destroying = this.ctx.storage.kv.get<string>(DESTROYING);
+    if (destroying !== undefined) {
+      await this.#finishDestroy(destroying).catch(async (cause) => {
+        console.error("finishing a repository's deletion failed; retrying", cause);
+        await this.ctx.storage.setAlarm(Date.now() + SYNC_RETRY_MS);
+      });
+      return;
+    }
     if (this.#q.pendingActivations() === 0) return;
     const s = this.#q.settings();
     if (s === null) return;
@@ -802,7 +836,7 @@ export class RepositoryObject extends DurableObject<Env> {
    * `path` has been split and checked by the Worker (no empty, "." or ".." segments).
    */
   async resolve(release: string, path: string): Promise<FileRef | null> {
-    const s = this.#q.settings();
+    const s = this.#live();
     if (s === null) return null;
     const r = this.#q.release(release);
     const retainedAfter = Date.now() - s.retentionSeconds * 1000;
@@ -934,6 +968,7 @@ export class RepositoryObject extends DurableObject<Env> {
 
   /** The archive keyring apt users install: every trusted key, armored and binary. */
   async keyring(): Promise<{ armored: string; binary: Uint8Array; updatedAt: number } | null> {
+    if (this.#live() === null) return null;
     const keys = this.#q.keys();
     if (keys.length === 0) return null;
     const ring = await buildKeyring(keys.map((k) => k.armored));
@@ -978,7 +1013,7 @@ export class RepositoryObject extends DurableObject<Env> {
     const pointers = this.#q.blobPointers();
     const problems: { sha256: string; kind: string; problem: string }[] = [];
     for (const p of pointers) {
-      const head = await this.env.BLOBS.head(blobKey(s.value.id, p.sha256));
+      const head = await this.env.BLOBS.head(blobKey(s.value.scope, p.sha256));
       if (head === null) problems.push({ sha256: p.sha256, kind: p.kind, problem: "missing" });
       else if (p.kind === "pack" ? head.size < p.size : head.size !== p.size) {
         problems.push({
@@ -989,7 +1024,7 @@ export class RepositoryObject extends DurableObject<Env> {
       } else {
         const stored = head.checksums.sha256;
         // Objects assembled from multipart uploads carry no SHA-256 of their own: hash the bytes.
-        const hex = stored === undefined ? await this.#hashBlob(s.value.id, p.sha256) : toHex(stored);
+        const hex = stored === undefined ? await this.#hashBlob(s.value.scope, p.sha256) : toHex(stored);
         if (hex === null) problems.push({ sha256: p.sha256, kind: p.kind, problem: "missing" });
         else if (hex !== p.sha256) problems.push({ sha256: p.sha256, kind: p.kind, problem: `sha256 is ${hex}` });
       }
@@ -1020,7 +1055,7 @@ export class RepositoryObject extends DurableObject<Env> {
     const referenced = this.#q.referencedHashes();
     let blobs = 0;
     let bytes = 0;
-    const prefix = blobPrefix(s.value.id);
+    const prefix = blobPrefix(s.value.scope);
     let cursor: string | undefined;
     do {
       const page = await this.env.BLOBS.list({ prefix, cursor });
@@ -1051,8 +1086,8 @@ export class RepositoryObject extends DurableObject<Env> {
     return this.#q.release(release)?.generation ?? -1;
   }
 
-  async #hashBlob(repositoryId: string, sha256: string): Promise<string | null> {
-    const object = await this.env.BLOBS.get(blobKey(repositoryId, sha256));
+  async #hashBlob(scope: string, sha256: string): Promise<string | null> {
+    const object = await this.env.BLOBS.get(blobKey(scope, sha256));
     if (object === null) return null;
     const digest = new crypto.DigestStream("SHA-256");
     await object.body.pipeTo(digest);
@@ -1060,8 +1095,13 @@ export class RepositoryObject extends DurableObject<Env> {
   }
 
   #settings(): Outcome<Settings> {
-    const s = this.#q.settings();
-    return s === null ? err("repository_not_found", "this repository has not been created") : ok(s);
+    const s = this.#live();
+    return s === null ? err("repository_not_found", "this repository has not been created, or was deleted") : ok(s);
+  }
+
+  /** The settings of a repository that exists: none before `configure`, nor once `destroy` began. */
+  #live(): Settings | null {
+    return this.ctx.storage.kv.get(DESTROYING) === undefined ? this.#q.settings() : null;
   }
 
   /** A change names a release: it must be the open one (active and retired releases are immutable). */
@@ -1200,7 +1240,7 @@ export class RepositoryObject extends DurableObject<Env> {
       hasher = new IndexHasher();
       return writeChunks(
         bucket,
-        s.id,
+        s.scope,
         FIRST_KEY,
         null,
         this.#indexEntries(release, dist, scope, FIRST_KEY, null),
@@ -1216,13 +1256,13 @@ export class RepositoryObject extends DurableObject<Env> {
         clean.push(old);
         continue;
       }
-      await hasher.addStored(bucket, s.id, clean);
+      await hasher.addStored(bucket, s.scope, clean);
       clean = [];
       const end = before[i + 1]?.start ?? null;
       chunks.push(
         ...(await writeChunks(
           bucket,
-          s.id,
+          s.scope,
           old.start,
           old.start,
           this.#indexEntries(release, dist, scope, old.start, end),
@@ -1235,14 +1275,14 @@ export class RepositoryObject extends DurableObject<Env> {
     if ((chunks.length > 1 && plainSize <= CHUNK_BYTES) || (chunks.length === 1 && chunks[0]?.plain === null)) {
       chunks = await whole();
     } else {
-      await hasher.addStored(bucket, s.id, clean);
+      await hasher.addStored(bucket, s.scope, clean);
     }
     const first = chunks[0];
     if (first !== undefined) first.start = FIRST_KEY;
-    const composed = await hasher.digest(bucket, s.id);
+    const composed = await hasher.digest(bucket, s.scope);
     // One chunk (or none) is a small index: its Packages.gz is one blob, and its text is stored too.
     const small = chunks.length <= 1;
-    const stored = small ? await putBytes(bucket, s.id, first?.plain ?? new Uint8Array()) : null;
+    const stored = small ? await putBytes(bucket, s.scope, first?.plain ?? new Uint8Array()) : null;
     const at = Date.now();
     const dir = `${scope.component}/binary-${scope.architecture}`;
     const files: IndexFileRecord[] = [
@@ -1375,8 +1415,10 @@ export class RepositoryObject extends DurableObject<Env> {
   async #syncPointer(s: Settings): Promise<boolean> {
     const active = this.#q.releaseInState("active");
     try {
-      const result = await this.env.DB.prepare("UPDATE repositories SET active_release = ? WHERE id = ?")
-        .bind(active?.id ?? null, s.id)
+      // Only this lifetime's row: a successor created under the same id has another uid, and a
+      // late retry of a deleted repository's object must never move its pointer.
+      const result = await this.env.DB.prepare("UPDATE repositories SET active_release = ? WHERE id = ? AND uid IS ?")
+        .bind(active?.id ?? null, s.id, s.uid)
         .run();
       if (result.meta.changes !== 1) return false;
     } catch (cause) {

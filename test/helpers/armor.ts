@@ -2,11 +2,12 @@
  * Drive the Worker as a client would, through its HTTP API (`exports.default.fetch`), inside
  * workerd: create repositories, upload packages, generate, sign with a test key, publish.
  */
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import * as openpgp from "openpgp";
 import { inject } from "vitest";
 import { buildDeb } from "../../deb/deb-writer.ts";
 import { hashBytes } from "../../deb/hash.ts";
+import { blobKey, repositoryScope } from "../../objects/repository/blobs.ts";
 import type { UnsignedIndexDocument } from "../../schema/index-document.ts";
 import { formatIndexDocument, parseIndexDocument, UnsignedIndexDocumentSchema } from "../../schema/index-document.ts";
 
@@ -179,4 +180,28 @@ export async function bytesOf(res: Response): Promise<Uint8Array> {
 
 export function sha256Hex(bytes: Uint8Array): string {
   return hashBytes(bytes).sha256;
+}
+
+/** The creation id D1 holds for a repository created through the API. */
+export async function uidOf(repo: string): Promise<string | null> {
+  const row = await env.DB.prepare("SELECT uid FROM repositories WHERE id = ?")
+    .bind(repo)
+    .first<{ uid: string | null }>();
+  if (row === null) throw new Error(`no repository ${repo} in D1`);
+  return row.uid;
+}
+
+/** The scope a repository created through the API lives under (its id and creation id). */
+export async function scopeOf(repo: string): Promise<string> {
+  return repositoryScope(repo, await uidOf(repo));
+}
+
+/** The Durable Object of a repository created through the API. */
+export async function stubOf(repo: string) {
+  return env.REPOSITORY.get(env.REPOSITORY.idFromName(await scopeOf(repo)));
+}
+
+/** The R2 key a repository created through the API keeps the blob `sha256` at. */
+export async function blobKeyOf(repo: string, sha256: string): Promise<string> {
+  return blobKey(await scopeOf(repo), sha256);
 }

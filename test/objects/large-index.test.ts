@@ -39,7 +39,13 @@ function repository(id: string) {
   return {
     stub,
     configure: () =>
-      stub.configure({ id, mayReuseVersions: false, retentionSeconds: 86_400, baseUrl: "https://x.example" }),
+      stub.configure({
+        id,
+        uid: null,
+        mayReuseVersions: false,
+        retentionSeconds: 86_400,
+        baseUrl: "https://x.example",
+      }),
     async add(names: string[], architecture = "amd64"): Promise<void> {
       const shas: string[] = [];
       for (const name of names) {

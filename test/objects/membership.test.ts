@@ -11,7 +11,7 @@ import { describe, it } from "vitest";
 import { hashBytes } from "../../deb/hash.ts";
 import { SEGMENT_ROWS } from "../../objects/repository/membership.ts";
 import { MIGRATIONS, migrate } from "../../objects/repository/migrations.ts";
-import { apt, call, createRepo, json, publish, uniqueRepo } from "../helpers/armor.ts";
+import { apt, call, createRepo, json, publish, stubOf, uidOf, uniqueRepo } from "../helpers/armor.ts";
 import { must, removeFromStable } from "../helpers/repository-object.ts";
 
 function upload(name: string, version = "1.0", architecture = "amd64") {
@@ -64,7 +64,7 @@ type Segment = {
 async function repository(prefix: string) {
   const id = uniqueRepo(prefix);
   await createRepo(id);
-  const stub = env.REPOSITORY.get(env.REPOSITORY.idFromName(id));
+  const stub = await stubOf(id);
   return {
     id,
     stub,
@@ -203,6 +203,7 @@ describe("membership segments", () => {
     must(
       await repo.stub.configure({
         id: repo.id,
+        uid: await uidOf(repo.id),
         mayReuseVersions: false,
         retentionSeconds: 0,
         baseUrl: "https://x.example",
@@ -274,7 +275,7 @@ describe("membership segments", () => {
       );
       // Migration 7 runs again too, after it.
       undoMigration7(state.storage.sql);
-      state.storage.sql.exec("DELETE FROM _migrations WHERE id >= 6");
+      state.storage.sql.exec("DELETE FROM _migrations WHERE id IN (6, 7)");
       migrate(state.storage);
       return [now, fields()];
     });
@@ -333,7 +334,7 @@ describe("membership segments", () => {
         legacy?.hashes.sha256 ?? "",
       );
       undoMigration7(state.storage.sql);
-      state.storage.sql.exec("DELETE FROM _migrations WHERE id >= 7");
+      state.storage.sql.exec("DELETE FROM _migrations WHERE id = 7");
       migrate(state.storage);
     });
     expect(await stanzas()).toEqual([written[0], written[1], null]);

@@ -1,7 +1,18 @@
 import { env } from "cloudflare:workers";
 import * as openpgp from "openpgp";
 import { describe, inject, it } from "vitest";
-import { apt, call, createRepo, generate, json, makeDeb, publish, push, uniqueRepo } from "../helpers/armor.ts";
+import {
+  apt,
+  blobKeyOf,
+  call,
+  createRepo,
+  generate,
+  json,
+  makeDeb,
+  publish,
+  push,
+  uniqueRepo,
+} from "../helpers/armor.ts";
 
 const keysOf = (repo: string) => `/api/v1/repositories/${repo}/keys`;
 const adminOf = (repo: string, verb: string) => `/admin/v1/repositories/${repo}/${verb}`;
@@ -156,7 +167,7 @@ describe("admin", () => {
     const release = await (await apt(repo, "dists/stable/Release")).text();
     const gz = release.split("\n").find((l) => /^ [0-9a-f]{64} .*main\/binary-amd64\/Packages\.gz$/.test(l)) ?? "";
     const lost = gz.trim().split(/\s+/)[0] ?? "";
-    await env.BLOBS.delete(`repos/${repo}/blobs/sha256/${lost}`);
+    await env.BLOBS.delete(await blobKeyOf(repo, lost));
     const broken = await json<{ problems: { sha256: string; kind: string; problem: string }[] }>(
       await call(adminOf(repo, "fsck"), { method: "POST" }),
     );

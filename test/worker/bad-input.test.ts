@@ -4,6 +4,7 @@ import { formatIndexDocument, parseIndexDocument, SignedIndexDocumentSchema } fr
 import {
   addPackages,
   apt,
+  blobKeyOf,
   call,
   createRepo,
   generate,
@@ -145,7 +146,7 @@ describe("bad uploads are refused with a code and leave nothing behind", () => {
       architecture: "amd64",
       existing_sha256: first.sha256,
     });
-    expect(await storedKeys(repo)).toEqual([`repos/${repo}/blobs/sha256/${first.sha256}`]);
+    expect(await storedKeys(repo)).toEqual([await blobKeyOf(repo, first.sha256)]);
 
     const reusable = uniqueRepo("reusable");
     await createRepo(reusable, { may_reuse_versions: true });

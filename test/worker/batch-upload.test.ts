@@ -10,6 +10,7 @@ import { BATCH_MAX_BYTES, BATCH_MAX_FILE_BYTES, BATCH_MAX_FILES } from "../../wo
 import {
   addPackages,
   apt,
+  blobKeyOf,
   bytesOf,
   call,
   createRepo,
@@ -17,6 +18,7 @@ import {
   makeDeb,
   publish,
   sha256Hex,
+  stubOf,
   type TestDeb,
   uniqueRepo,
   uploadDeb,
@@ -77,8 +79,8 @@ async function storedKeys(repo: string): Promise<string[]> {
   return listed.objects.map((o) => o.key).sort();
 }
 
-const keyOf = (repo: string, deb: TestDeb) => `repos/${repo}/blobs/sha256/${deb.sha256}`;
-const packKeyOf = (repo: string, pack: Uint8Array) => `repos/${repo}/blobs/sha256/${sha256Hex(pack)}`;
+const keyOf = (repo: string, deb: TestDeb) => blobKeyOf(repo, deb.sha256);
+const packKeyOf = (repo: string, pack: Uint8Array) => blobKeyOf(repo, sha256Hex(pack));
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -143,8 +145,8 @@ describe("POST …/blobs stores a batch of packages", () => {
     ]);
     // One R2 object: the three new files back to back, in request order, at the pack's SHA-256.
     const pack = concat(debs.map((d) => d.bytes));
-    expect(await storedKeys(repo)).toEqual([packKeyOf(repo, pack)]);
-    const stored = await env.BLOBS.get(packKeyOf(repo, pack));
+    expect(await storedKeys(repo)).toEqual([await packKeyOf(repo, pack)]);
+    const stored = await env.BLOBS.get(await packKeyOf(repo, pack));
     expect(stored === null ? null : new Uint8Array(await stored.arrayBuffer())).toEqual(pack);
     for (const d of debs) {
       const found = await call(`/api/v1/repositories/${repo}/blobs/${d.sha256}`);
@@ -167,7 +169,7 @@ describe("POST …/blobs stores a batch of packages", () => {
       ["beta", false],
       ["alpha", false],
     ]);
-    expect(await storedKeys(repo)).toEqual([packKeyOf(repo, pack)]);
+    expect(await storedKeys(repo)).toEqual([await packKeyOf(repo, pack)]);
   });
 
   it("stores the one new file of a batch at its own address, not as a pack", async ({ expect }) => {
@@ -182,7 +184,7 @@ describe("POST …/blobs stores a batch of packages", () => {
       ["old", false],
       ["fresh", true],
     ]);
-    const stored = await env.BLOBS.get(keyOf(repo, fresh));
+    const stored = await env.BLOBS.get(await keyOf(repo, fresh));
     expect(stored === null ? null : await bytesOf(new Response(stored.body))).toEqual(fresh.bytes);
   });
 });
@@ -246,7 +248,7 @@ describe("a batch's pack: served, checked and collected like any blob", () => {
     expect((await removeFromStable(repo, "dropped")).status).toBe(200);
     await publish(repo, ["stable"]);
     expect(await gc(repo)).toMatchObject({ packages_deleted: 1 });
-    expect(await env.BLOBS.head(packKeyOf(repo, pack))).not.toBeNull();
+    expect(await env.BLOBS.head(await packKeyOf(repo, pack))).not.toBeNull();
     const served = await apt(repo, "pool/main/k/kept/kept_1.0_amd64.deb");
     expect(await bytesOf(served)).toEqual(kept.bytes);
     expect((await fsck(repo)).problems).toEqual([]);
@@ -255,7 +257,7 @@ describe("a batch's pack: served, checked and collected like any blob", () => {
     expect((await removeFromStable(repo, "kept")).status).toBe(200);
     await publish(repo, ["stable"]);
     expect(await gc(repo)).toMatchObject({ packages_deleted: 1 });
-    expect(await env.BLOBS.head(packKeyOf(repo, pack))).toBeNull();
+    expect(await env.BLOBS.head(await packKeyOf(repo, pack))).toBeNull();
     expect((await fsck(repo)).problems).toEqual([]);
   });
 
@@ -268,11 +270,11 @@ describe("a batch's pack: served, checked and collected like any blob", () => {
     expect((await batchOf(repo, debs)).status).toBe(201);
     expect((await fsck(repo)).problems).toEqual([]);
 
-    await env.BLOBS.put(packKeyOf(repo, pack), pack.subarray(0, pack.length - 1));
+    await env.BLOBS.put(await packKeyOf(repo, pack), pack.subarray(0, pack.length - 1));
     expect((await fsck(repo)).problems).toEqual([
       { sha256: packHash, kind: "pack", problem: `size ${pack.length - 1}, expected at least ${pack.length}` },
     ]);
-    await env.BLOBS.delete(packKeyOf(repo, pack));
+    await env.BLOBS.delete(await packKeyOf(repo, pack));
     expect((await fsck(repo)).problems).toEqual([{ sha256: packHash, kind: "pack", problem: "missing" }]);
   });
 
@@ -284,7 +286,7 @@ describe("a batch's pack: served, checked and collected like any blob", () => {
     expect((await batchOf(repo, debs)).status).toBe(201);
     const lone = makeDeb("lone", "1.0", "amd64");
     expect((await uploadDeb(repo, lone)).status).toBe(201);
-    const stub = env.REPOSITORY.get(env.REPOSITORY.idFromName(repo));
+    const stub = await stubOf(repo);
     const nobody = "0".repeat(64);
     // The pack and the lone file are needed; the packed files' own addresses were never written.
     expect(await stub.unreferencedBlobs([pack, lone.sha256, nobody, ...debs.map((d) => d.sha256)])).toEqual({
@@ -361,7 +363,7 @@ describe("POST …/blobs refuses a bad batch whole, before storing anything", ()
       },
     });
     expect(err.message).toMatch(/^hello_1\.0_amd64\.deb: hello 1\.0 \(amd64\) already exists/);
-    expect(await storedKeys(repo)).toEqual([keyOf(repo, first)]);
+    expect(await storedKeys(repo)).toEqual([await keyOf(repo, first)]);
     expect(await blobStatus(repo, other)).toBe(404);
   });
 
@@ -510,7 +512,7 @@ describe("the object's batch registration", () => {
   it("registers all of a batch or none of it", async ({ expect }) => {
     const repo = uniqueRepo("atomic");
     await createRepo(repo);
-    const stub = env.REPOSITORY.get(env.REPOSITORY.idFromName(repo));
+    const stub = await stubOf(repo);
     const parsed = async (deb: TestDeb, file: string) => {
       const info = await readDeb(new Response(deb.bytes).body ?? new ReadableStream());
       if (!info.ok) throw new Error(info.error.message);

@@ -206,8 +206,10 @@ describe("releases", () => {
     const res = await submit(repo, "stable", await sign(document));
     expect(res.status).toBe(503);
     expect(await json(res)).toMatchObject({ error: { code: "activation_pending", details: { release: "r2" } } });
-    await env.DB.prepare("INSERT INTO repositories (id, visibility, active_release, created_at) VALUES (?, ?, ?, ?)")
-      .bind(repo, row?.visibility ?? "public", row?.active_release ?? null, row?.created_at ?? "")
+    await env.DB.prepare(
+      "INSERT INTO repositories (id, uid, visibility, active_release, created_at) VALUES (?, ?, ?, ?, ?)",
+    )
+      .bind(repo, row?.uid ?? null, row?.visibility ?? "public", row?.active_release ?? null, row?.created_at ?? "")
       .run();
     // Still the old release at the edge: the activation was never half-visible.
     expect(await packagesOf(repo)).toEqual(["hello 1.0"]);

@@ -4,7 +4,8 @@
  *   POST   /repositories                               create {id, visibility, hostnames, may_reuse_versions, retention_days}
  *   GET    /repositories                               every repository, with its hostnames
  *   GET    /repositories/:owner/:name                  the edge's row (visibility, active release, hostnames)
- *   DELETE /repositories/:owner/:name                  delete it: D1 rows first (the edge stops serving), then its object and blobs
+ *   DELETE /repositories/:owner/:name                  delete it: D1 rows first (the edge stops serving), then its object and
+ *                                                      blobs (202 if R2 failed part way: the object's alarm finishes it)
  *   PUT    /repositories/:owner/:name/hostnames/:host  serve the repository at this hostname
  *   DELETE /repositories/:owner/:name/hostnames/:host
  *   GET    /repositories/:owner/:name/stats            counts, bytes, dirty indexes
@@ -13,6 +14,7 @@
  *   POST   /repositories/:owner/:name/gc               delete what no release within retention needs
  */
 import { type Context, Hono } from "hono";
+import { newRepositoryUid, repositoryScope } from "../../objects/repository/blobs.ts";
 import { CreateRepositorySchema, GcSchema, HostnameSchema } from "../../schema/api.ts";
 import { RepositoryIdSchema } from "../../schema/index-document.ts";
 import { authorize, bearerOf, type Principal } from "../access.ts";
@@ -42,11 +44,14 @@ adminRoutes.post("/repositories", async (c) => {
   const platform = platformBase(c.req.url, input.id);
   const baseUrl = input.hostnames[0] === undefined ? platform : `https://${input.hostnames[0]}`;
   const now = new Date().toISOString();
+  // A fresh creation id: this lifetime's object, blobs and cache entries are its own (DESIGN.md §4b).
+  const uid = newRepositoryUid();
+  const scope = repositoryScope(input.id, uid);
   try {
     await c.env.DB.batch([
       c.env.DB.prepare(
-        "INSERT INTO repositories (id, visibility, active_release, created_at) VALUES (?, ?, NULL, ?)",
-      ).bind(input.id, input.visibility, now),
+        "INSERT INTO repositories (id, uid, visibility, active_release, created_at) VALUES (?, ?, ?, NULL, ?)",
+      ).bind(input.id, uid, input.visibility, now),
       ...input.hostnames.map((h) =>
         c.env.DB.prepare("INSERT INTO hostnames (hostname, repository_id) VALUES (?, ?)").bind(h, input.id),
       ),
@@ -58,8 +63,9 @@ adminRoutes.post("/repositories", async (c) => {
   }
   try {
     unwrap(
-      await repositoryStub(c.env, input.id).configure({
+      await repositoryStub(c.env, scope).configure({
         id: input.id,
+        uid,
         mayReuseVersions: input.may_reuse_versions,
         retentionSeconds: input.retention_days * 86_400,
         baseUrl,
@@ -111,8 +117,12 @@ adminRoutes.delete("/repositories/:owner/:name", async (c) => {
     c.env.DB.prepare("DELETE FROM repositories WHERE id = ?").bind(id),
   ]);
   forgetRepository(id);
-  const result = unwrap(await repositoryStub(c.env, id).destroy());
-  return c.json({ deleted: id, ...result });
+  // Its successor under this id gets a new uid, so a new object, new R2 keys and new cache keys:
+  // whatever this destroy fails to remove is unreachable from it.
+  const result = unwrap(await repositoryStub(c.env, repo.scope).destroy());
+  // 202 when R2 failed part way: the repository is gone from the edge, and its object's alarm
+  // removes the rest of its files.
+  return c.json({ deleted: id, ...result }, result.finished ? 200 : 202);
 });
 
 adminRoutes.use("/repositories/:owner/:name/*", async (c, next) => {
@@ -166,20 +176,22 @@ adminRoutes.delete("/repositories/:owner/:name/hostnames/:host", async (c) => {
 });
 
 adminRoutes.get("/repositories/:owner/:name/stats", async (c) => {
-  return c.json(unwrap(await repositoryStub(c.env, c.get("repository").id).stats()));
+  return c.json(unwrap(await repositoryStub(c.env, c.get("repository").scope).stats()));
 });
 
 adminRoutes.post("/repositories/:owner/:name/reindex", async (c) => {
-  return c.json(unwrap(await repositoryStub(c.env, c.get("repository").id).reindex()));
+  return c.json(unwrap(await repositoryStub(c.env, c.get("repository").scope).reindex()));
 });
 
 adminRoutes.post("/repositories/:owner/:name/fsck", async (c) => {
-  return c.json(unwrap(await repositoryStub(c.env, c.get("repository").id).fsck()));
+  return c.json(unwrap(await repositoryStub(c.env, c.get("repository").scope).fsck()));
 });
 
 adminRoutes.post("/repositories/:owner/:name/gc", async (c) => {
   const input = await jsonBody(c, GcSchema);
-  return c.json(unwrap(await repositoryStub(c.env, c.get("repository").id).gc({ graceSeconds: input.grace_seconds })));
+  return c.json(
+    unwrap(await repositoryStub(c.env, c.get("repository").scope).gc({ graceSeconds: input.grace_seconds })),
+  );
 });
 
 /**

@@ -3,7 +3,9 @@
  * release within retention, `{YYYYMMDDTHHMMSSZ}/…` snapshots, and the archive keyring.
  *
  * The object is asked once per (release, path): what it answers is immutable (a release never
- * changes once active), so the answer and the bytes are kept in the Cache API, and a hot file is
+ * changes once active), so the answer and the bytes are kept in the Cache API, keyed by the
+ * repository's scope (its id and creation id: release ids start again at r1 in a repository created
+ * under a deleted one's id, and must never find its predecessor's entries), and a hot file is
  * served from the edge without touching the object or R2 again. (The Cache API is a no-op on
  * workers.dev hosts; on a custom domain it is the colo's cache.)
  */
@@ -82,7 +84,7 @@ async function serveReleasePath(
     return fail("not_found", `no file ${path} in repository ${repo.id}`);
   }
   const cache = caches.default;
-  const refKey = cacheUrl(`ref/${repo.id}/${release}/${path}`);
+  const refKey = cacheUrl(`ref/${repo.scope}/${release}/${path}`);
   let ref: FileRef | null = null;
   let refCached = false;
   const hit = await cache.match(refKey);
@@ -90,7 +92,7 @@ async function serveReleasePath(
     ref = (await hit.json()) as FileRef;
     refCached = true;
   } else {
-    ref = await repositoryStub(c.env, repo.id).resolve(release, path);
+    ref = await repositoryStub(c.env, repo.scope).resolve(release, path);
     if (ref !== null) {
       c.executionCtx.waitUntil(
         cache.put(refKey, Response.json(ref, { headers: { "cache-control": "max-age=31536000" } })),
@@ -101,7 +103,7 @@ async function serveReleasePath(
   const byHash = segments.includes("by-hash");
   const cacheControl = snapshot || byHash || (segments[0] === "pool" && ref.immutable) ? IMMUTABLE : MUTABLE;
   const found = ref;
-  const blobCache = cacheUrl(`blob/${repo.id}/${found.sha256}`);
+  const blobCache = cacheUrl(`blob/${repo.scope}/${found.sha256}`);
   let bytesCached = false;
   const body: BodySource = async (range) => {
     const cached = await cache.match(blobCache);
@@ -113,9 +115,9 @@ async function serveReleasePath(
     let stored: ReadableStream<Uint8Array>;
     if (found.parts) {
       // A large index's Packages.gz: its chunks' gzip members, back to back (index-writer.ts).
-      stored = concatenatedBlobs(c.env.BLOBS, repo.id, found.parts, range ?? undefined);
+      stored = concatenatedBlobs(c.env.BLOBS, repo.scope, found.parts, range ?? undefined);
     } else {
-      const object = await c.env.BLOBS.get(blobKey(repo.id, found.sha256), range ? { range } : {});
+      const object = await c.env.BLOBS.get(blobKey(repo.scope, found.sha256), range ? { range } : {});
       if (object === null) return null;
       stored = object.body;
     }
@@ -165,16 +167,16 @@ async function snapshotRelease(c: Ctx, repo: RepositoryRow, stamp: string, m: Re
   if (end >= Date.now())
     return fail("snapshot_not_found", `${stamp} is not in the past; snapshots name a past instant`);
   const cache = caches.default;
-  const key = cacheUrl(`snapshot/${repo.id}/${stamp}`);
+  const key = cacheUrl(`snapshot/${repo.scope}/${stamp}`);
   const hit = await cache.match(key);
   if (hit) return hit.text();
-  const release = unwrap(await repositoryStub(c.env, repo.id).releaseAt(end));
+  const release = unwrap(await repositoryStub(c.env, repo.scope).releaseAt(end));
   c.executionCtx.waitUntil(cache.put(key, new Response(release, { headers: { "cache-control": "max-age=3600" } })));
   return release;
 }
 
 async function serveKeyring(c: Ctx, repo: RepositoryRow, file: string): Promise<Response> {
-  const ring = await repositoryStub(c.env, repo.id).keyring();
+  const ring = await repositoryStub(c.env, repo.scope).keyring();
   if (ring === null) return fail("not_found", `repository ${repo.id} has no trusted keys yet`);
   const bytes = file.endsWith(".asc") ? new TextEncoder().encode(ring.armored) : ring.binary;
   const sha256 = [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]

@@ -45,7 +45,7 @@ packageRoutes.get("/blobs/:sha256", async (c) => {
   const repo = c.get("repository");
   await authorize(c, repo, "write");
   const sha256 = parseWith(Sha256Schema, c.req.param("sha256"), "sha256");
-  const found = unwrap(await repositoryStub(c.env, repo.id).hasPackage(sha256));
+  const found = unwrap(await repositoryStub(c.env, repo.scope).hasPackage(sha256));
   if (found === null) return fail("package_not_found", `repository ${repo.id} has no package ${sha256}`);
   return c.json({ package: found });
 });
@@ -61,7 +61,7 @@ packageRoutes.put("/blobs/:sha256", async (c) => {
       `a single upload is at most ${SINGLE_UPLOAD_LIMIT} bytes; use a multipart upload (POST …/uploads)`,
     );
   }
-  const stub = repositoryStub(c.env, repo.id);
+  const stub = repositoryStub(c.env, repo.scope);
   const existing = unwrap(await stub.hasPackage(sha256));
   if (existing !== null) {
     await c.req.raw.body?.cancel();
@@ -69,7 +69,7 @@ packageRoutes.put("/blobs/:sha256", async (c) => {
   }
   const body = c.req.raw.body;
   if (body === null) return fail("size_mismatch", "the request has no body");
-  const parsed = unwrap(await storeDeb(c.env.BLOBS, repo.id, sha256, size, body));
+  const parsed = unwrap(await storeDeb(c.env.BLOBS, repo.scope, sha256, size, body));
   return register(c, parsed);
 });
 
@@ -77,7 +77,7 @@ packageRoutes.post("/blobs/lookup", async (c) => {
   const repo = c.get("repository");
   await authorize(c, repo, "write");
   const input = await jsonBody(c, LookupPackagesSchema);
-  const found = unwrap(await repositoryStub(c.env, repo.id).findPackages([...new Set(input.sha256)]));
+  const found = unwrap(await repositoryStub(c.env, repo.scope).findPackages([...new Set(input.sha256)]));
   return c.json({ packages: found });
 });
 
@@ -109,19 +109,19 @@ packageRoutes.post("/blobs", async (c) => {
   }
   const files = unwrap(await parseBatch(form));
   const uploads = files.map((f) => ({ file: f.file, control: f.info.control, hashes: f.info.hashes }));
-  const stub = repositoryStub(c.env, repo.id);
+  const stub = repositoryStub(c.env, repo.scope);
   // Refusals (a version conflict) come back before anything is written.
   const { missing } = unwrap(await stub.checkPackages(uploads));
   // Only what no registered package stands on is removed: a concurrent upload of the same bytes
   // may have registered them (or the same pack) since the check, and its packages must keep their
   // blob. A failed clean-up leaves unreferenced blobs, which `gc` removes; it must not hide the
   // refusal being reported.
-  const { written, packed } = await storeBatch(c.env.BLOBS, repo.id, files, new Set(missing));
+  const { written, packed } = await storeBatch(c.env.BLOBS, repo.scope, files, new Set(missing));
   const discard = async () => {
     if (written.length === 0) return;
     try {
       const orphans = unwrap(await stub.unreferencedBlobs(written));
-      if (orphans.length > 0) await c.env.BLOBS.delete(orphans.map((sha256) => blobKey(repo.id, sha256)));
+      if (orphans.length > 0) await c.env.BLOBS.delete(orphans.map((sha256) => blobKey(repo.scope, sha256)));
     } catch (cause) {
       console.error("removing the blobs of a refused batch failed", cause);
     }
@@ -146,9 +146,9 @@ packageRoutes.post("/uploads", async (c) => {
   const repo = c.get("repository");
   await authorize(c, repo, "write");
   const input = await jsonBody(c, CreateUploadSchema);
-  const existing = unwrap(await repositoryStub(c.env, repo.id).hasPackage(input.sha256));
+  const existing = unwrap(await repositoryStub(c.env, repo.scope).hasPackage(input.sha256));
   if (existing !== null) return c.json({ package: existing, created: false });
-  const upload = await c.env.BLOBS.createMultipartUpload(blobKey(repo.id, input.sha256));
+  const upload = await c.env.BLOBS.createMultipartUpload(blobKey(repo.scope, input.sha256));
   return c.json({ upload_id: upload.uploadId, sha256: input.sha256, part_size: PART_SIZE }, 201);
 });
 
@@ -165,7 +165,7 @@ packageRoutes.put("/uploads/:sha256/parts/:part", async (c) => {
   if (size > SINGLE_UPLOAD_LIMIT) return fail("body_too_large", `a part is at most ${SINGLE_UPLOAD_LIMIT} bytes`);
   const body = c.req.raw.body;
   if (body === null) return fail("size_mismatch", "the request has no body");
-  const upload = c.env.BLOBS.resumeMultipartUpload(blobKey(repo.id, sha256), uploadId);
+  const upload = c.env.BLOBS.resumeMultipartUpload(blobKey(repo.scope, sha256), uploadId);
   try {
     const uploaded = await upload.uploadPart(part, body.pipeThrough(new FixedLengthStream(size)));
     return c.json({ part_number: uploaded.partNumber, etag: uploaded.etag });
@@ -183,7 +183,7 @@ packageRoutes.post("/uploads/:sha256/complete", async (c) => {
   await authorize(c, repo, "write");
   const sha256 = parseWith(Sha256Schema, c.req.param("sha256"), "sha256");
   const input = await jsonBody(c, CompleteUploadSchema);
-  const upload = c.env.BLOBS.resumeMultipartUpload(blobKey(repo.id, sha256), input.upload_id);
+  const upload = c.env.BLOBS.resumeMultipartUpload(blobKey(repo.scope, sha256), input.upload_id);
   try {
     await upload.complete(input.parts.map((p) => ({ partNumber: p.part_number, etag: p.etag })));
   } catch (cause) {
@@ -193,7 +193,7 @@ packageRoutes.post("/uploads/:sha256/complete", async (c) => {
       "the multipart upload could not be completed: unknown upload_id, or a part is missing or too small (every part but the last must be the same size, at least 5 MiB)",
     );
   }
-  const parsed = unwrap(await verifyStoredDeb(c.env.BLOBS, repo.id, sha256));
+  const parsed = unwrap(await verifyStoredDeb(c.env.BLOBS, repo.scope, sha256));
   return register(c, parsed);
 });
 
@@ -204,7 +204,7 @@ packageRoutes.delete("/uploads/:sha256", async (c) => {
   const uploadId = c.req.query("upload_id");
   if (!uploadId) return fail("invalid_request", "upload_id is required");
   try {
-    await c.env.BLOBS.resumeMultipartUpload(blobKey(repo.id, sha256), uploadId).abort();
+    await c.env.BLOBS.resumeMultipartUpload(blobKey(repo.scope, sha256), uploadId).abort();
   } catch {
     return fail("upload_not_found", "no such multipart upload");
   }
@@ -215,21 +215,21 @@ packageRoutes.post("/packages", async (c) => {
   const repo = c.get("repository");
   await authorize(c, repo, "write");
   const input = await jsonBody(c, AddPackagesSchema);
-  return c.json(unwrap(await repositoryStub(c.env, repo.id).addPackages(input)));
+  return c.json(unwrap(await repositoryStub(c.env, repo.scope).addPackages(input)));
 });
 
 packageRoutes.post("/packages/remove", async (c) => {
   const repo = c.get("repository");
   await authorize(c, repo, "write");
   const input = await jsonBody(c, RemovePackagesSchema);
-  return c.json(unwrap(await repositoryStub(c.env, repo.id).removePackages(input)));
+  return c.json(unwrap(await repositoryStub(c.env, repo.scope).removePackages(input)));
 });
 
 packageRoutes.get("/packages", async (c) => {
   const repo = c.get("repository");
   await authorize(c, repo, "read");
   const filter = parseWith(ListPackagesQuerySchema, c.req.query(), "query");
-  return c.json(unwrap(await repositoryStub(c.env, repo.id).listPackages(filter)));
+  return c.json(unwrap(await repositoryStub(c.env, repo.scope).listPackages(filter)));
 });
 
 async function register(c: Context<ApiEnv>, parsed: DebInfo) {
@@ -237,11 +237,11 @@ async function register(c: Context<ApiEnv>, parsed: DebInfo) {
   let registered: Awaited<ReturnType<typeof unwrapRegistered>>;
   try {
     registered = unwrapRegistered(
-      await repositoryStub(c.env, repo.id).registerPackage({ control: parsed.control, hashes: parsed.hashes }),
+      await repositoryStub(c.env, repo.scope).registerPackage({ control: parsed.control, hashes: parsed.hashes }),
     );
   } catch (refusal) {
     // Refused (version_exists): the bytes just stored must not stay behind.
-    await c.env.BLOBS.delete(blobKey(repo.id, parsed.hashes.sha256));
+    await c.env.BLOBS.delete(blobKey(repo.scope, parsed.hashes.sha256));
     throw refusal;
   }
   return c.json(registered, registered.created ? 201 : 200);

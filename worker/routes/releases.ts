@@ -33,7 +33,7 @@ export const releaseRoutes = new Hono<ApiEnv>();
 releaseRoutes.get("/", async (c) => {
   const repo = c.get("repository");
   await authorize(c, repo, "read");
-  const info = unwrap(await repositoryStub(c.env, repo.id).info());
+  const info = unwrap(await repositoryStub(c.env, repo.scope).info());
   const hosts = await c.env.DB.prepare("SELECT hostname FROM hostnames WHERE repository_id = ? ORDER BY hostname")
     .bind(repo.id)
     .all<{ hostname: string }>();
@@ -49,20 +49,20 @@ releaseRoutes.post("/releases", async (c) => {
   const repo = c.get("repository");
   await authorize(c, repo, "write");
   const input = await jsonBody(c, CreateReleaseSchema);
-  return c.json(unwrap(await repositoryStub(c.env, repo.id).createRelease(input)), 201);
+  return c.json(unwrap(await repositoryStub(c.env, repo.scope).createRelease(input)), 201);
 });
 
 releaseRoutes.get("/releases", async (c) => {
   const repo = c.get("repository");
   await authorize(c, repo, "read");
-  return c.json(unwrap(await repositoryStub(c.env, repo.id).listReleases()));
+  return c.json(unwrap(await repositoryStub(c.env, repo.scope).listReleases()));
 });
 
 releaseRoutes.get("/releases/:id", async (c) => {
   const repo = c.get("repository");
   await authorize(c, repo, "read");
   const id = parseWith(ReleaseIdSchema, c.req.param("id"), "release");
-  return c.json(unwrap(await repositoryStub(c.env, repo.id).showRelease(id)));
+  return c.json(unwrap(await repositoryStub(c.env, repo.scope).showRelease(id)));
 });
 
 releaseRoutes.get("/releases/:id/diff/:other", async (c) => {
@@ -70,14 +70,14 @@ releaseRoutes.get("/releases/:id/diff/:other", async (c) => {
   await authorize(c, repo, "read");
   const from = parseWith(ReleaseIdSchema, c.req.param("id"), "release");
   const to = parseWith(ReleaseIdSchema, c.req.param("other"), "other");
-  return c.json(unwrap(await repositoryStub(c.env, repo.id).diffReleases(from, to)));
+  return c.json(unwrap(await repositoryStub(c.env, repo.scope).diffReleases(from, to)));
 });
 
 releaseRoutes.post("/releases/:id/activate", async (c) => {
   const repo = c.get("repository");
   await authorize(c, repo, "admin");
   const id = parseWith(ReleaseIdSchema, c.req.param("id"), "release");
-  const result = await repositoryStub(c.env, repo.id).activate(id);
+  const result = await repositoryStub(c.env, repo.scope).activate(id);
   forgetRepository(repo.id);
   return c.json(unwrap(result));
 });
@@ -85,14 +85,14 @@ releaseRoutes.post("/releases/:id/activate", async (c) => {
 releaseRoutes.get("/activations", async (c) => {
   const repo = c.get("repository");
   await authorize(c, repo, "read");
-  return c.json(unwrap(await repositoryStub(c.env, repo.id).activations()));
+  return c.json(unwrap(await repositoryStub(c.env, repo.scope).activations()));
 });
 
 releaseRoutes.post("/dists/:dist/generate", async (c) => {
   const repo = c.get("repository");
   await authorize(c, repo, "write");
   const dist = parseWith(DistSchema, c.req.param("dist"), "dist");
-  const result = unwrap(await repositoryStub(c.env, repo.id).generate(dist));
+  const result = unwrap(await repositoryStub(c.env, repo.scope).generate(dist));
   return c.json({ ...result, document: formatIndexDocument(result.document) });
 });
 
@@ -109,7 +109,7 @@ releaseRoutes.post("/dists/:dist/signed", async (c) => {
   if (doc.value.dist !== dist) {
     return fail("malformed_document", `the document is for dist ${doc.value.dist}, but was uploaded to ${dist}`);
   }
-  const result = await repositoryStub(c.env, repo.id).submit(doc.value, { activate });
+  const result = await repositoryStub(c.env, repo.scope).submit(doc.value, { activate });
   forgetRepository(repo.id);
   return c.json(unwrap(result));
 });
@@ -117,19 +117,19 @@ releaseRoutes.post("/dists/:dist/signed", async (c) => {
 releaseRoutes.get("/keys", async (c) => {
   const repo = c.get("repository");
   await authorize(c, repo, "read");
-  return c.json(unwrap(await repositoryStub(c.env, repo.id).listKeys()));
+  return c.json(unwrap(await repositoryStub(c.env, repo.scope).listKeys()));
 });
 
 releaseRoutes.post("/keys", async (c) => {
   const repo = c.get("repository");
   await authorize(c, repo, "admin");
   const input = await jsonBody(c, AddKeySchema);
-  return c.json(unwrap(await repositoryStub(c.env, repo.id).addKey(input.key)), 201);
+  return c.json(unwrap(await repositoryStub(c.env, repo.scope).addKey(input.key)), 201);
 });
 
 releaseRoutes.delete("/keys/:fingerprint", async (c) => {
   const repo = c.get("repository");
   await authorize(c, repo, "admin");
   const fingerprint = parseWith(FingerprintSchema, c.req.param("fingerprint"), "fingerprint");
-  return c.json(unwrap(await repositoryStub(c.env, repo.id).removeKey(fingerprint)));
+  return c.json(unwrap(await repositoryStub(c.env, repo.scope).removeKey(fingerprint)));
 });
