@@ -8,6 +8,7 @@ export type ApiErrorCode =
   // requests
   | "invalid_request"
   | "invalid_path"
+  | "method_not_allowed"
   | "length_required"
   | "body_too_large"
   | "unauthorized"

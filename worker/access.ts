@@ -2,7 +2,7 @@
  * The one seam where the Worker asks "may this principal do this to this repository"
  * (DESIGN.md §6). Every route calls `authorize` and nothing else decides access.
  *
- * - Public repositories are readable without credentials.
+ * - Public repositories are readable without credentials, and with any (they are ignored).
  * - With a sidecar configured (`SIDECAR_URL`, `SIDECAR_SECRET`), a token is checked by
  *   `POST /v1/authorize`; answers are cached in the edge cache for `AUTH_CACHE_SECONDS` (default
  *   30), keyed by a hash of the token (never the token itself) and the repository's scope.
@@ -53,10 +53,13 @@ export function credentialOf(request: Request): string | null {
  * its auth.conf credentials), 403 naming the missing role, or 503 when the sidecar is down.
  */
 export async function authorize(c: Ctx, repository: RepositoryRow | null, action: Action): Promise<Principal> {
+  // A public read needs nothing, so whatever credentials come with it are ignored, over HTTP too:
+  // apt sends a global auth.conf entry's credentials wherever the host matches, and proxies add
+  // their own. Only credentials that would be used are refused in cleartext.
+  if (action === "read" && repository?.visibility === "public") return { kind: "anonymous", name: "anonymous" };
   const token = credentialOf(c.req.raw);
   if (token !== null) refuseCleartext(c.req.url);
   if (token !== null && (await isOperatorToken(c.env, token))) return { kind: "operator", name: "operator" };
-  if (action === "read" && repository?.visibility === "public") return { kind: "anonymous", name: "anonymous" };
   if (token === null) {
     throw new ApiFailure(
       apiError(

@@ -46,6 +46,8 @@ export function statusOf(code: ApiErrorCode): ContentfulStatusCode {
     case "release_unsigned":
     case "stale_generation":
       return 409;
+    case "method_not_allowed":
+      return 405;
     case "release_expired":
       return 410;
     case "length_required":

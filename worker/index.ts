@@ -56,6 +56,13 @@ app.on(["GET", "HEAD"], "/:owner/:name/*", async (c) => {
   if (repo === null) return fail("repository_not_found", `no repository ${id}`);
   return serveApt(c, repo, rest);
 });
+/** Other methods on a repository's apt paths: 405 with `Allow` (serveApt); anything else is no route. */
+app.all("/:owner/:name/*", async (c, next) => {
+  const id = RepositoryIdSchema.safeParse(`${c.req.param("owner")}/${c.req.param("name")}`);
+  const repo = id.success ? await repositoryById(c.env.DB, id.data) : null;
+  if (repo === null) return next();
+  return serveApt(c, repo, aptSegments(new URL(c.req.url).pathname).slice(2));
+});
 
 app.notFound((c) => errorResponse(c, { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` }));
 

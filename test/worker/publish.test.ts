@@ -184,12 +184,41 @@ describe("publishing through the HTTP API", () => {
     // The API is not served on repository hostnames.
     const api = await call(`/api/v1/repositories/${repo}/releases`, { host: "apt.host-test.example", auth: null });
     expect(api.status).toBe(404);
-    // Credentials in cleartext are refused anywhere but on loopback.
-    const cleartext = await call("/dists/stable/Release", { host: "apt.host-test.example" });
+    // A public read ignores whatever credentials come with it, over plain HTTP too (apt sends a
+    // global auth.conf entry's; proxies add their own).
+    const withCredentials = await call("/dists/stable/Release", { host: "apt.host-test.example" });
+    expect(withCredentials.status).toBe(200);
+    expect(await withCredentials.text()).toBe(await (await apt(repo, "dists/stable/Release")).text());
+    const basic = await call("/dists/stable/Release", {
+      host: "apt.host-test.example",
+      auth: null,
+      headers: { authorization: `Basic ${btoa("someone:not-a-token")}` },
+    });
+    expect(basic.status).toBe(200);
+    // Other methods are not apt's: 405 with Allow, on the hostname and by path.
+    for (const res of [
+      await call("/dists/stable/Release", { host: "apt.host-test.example", auth: null, method: "POST" }),
+      await call(`/${repo}/dists/stable/Release`, { auth: null, method: "DELETE" }),
+    ]) {
+      expect(res.status).toBe(405);
+      expect(res.headers.get("allow")).toBe("GET, HEAD");
+      expect(await json(res)).toMatchObject({ error: { code: "method_not_allowed" } });
+    }
+  });
+
+  it("refuses credentials in cleartext for a private repository anywhere but on loopback", async ({ expect }) => {
+    const repo = uniqueRepo("cleartext");
+    await createRepo(repo, { hostnames: ["apt.cleartext-test.example"], visibility: "private" });
+    await push(repo, "stable", "main", [makeDeb("hello", "1.0", "amd64")]);
+    await publish(repo, ["stable"]);
+    const cleartext = await call("/dists/stable/Release", { host: "apt.cleartext-test.example" });
     expect(cleartext.status).toBe(403);
     expect(await json(cleartext)).toMatchObject({
       error: { code: "forbidden", message: expect.stringContaining("HTTPS") },
     });
+    expect((await call("/dists/stable/Release", { host: "apt.cleartext-test.example", auth: null })).status).toBe(401);
+    // On loopback (the platform host in development), the same token reads it.
+    expect((await call(`/${repo}/dists/stable/Release`)).status).toBe(200);
   });
 
   it("answers HEAD, ranges and conditional requests on served files, from the edge cache when hot", async ({

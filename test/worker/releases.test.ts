@@ -77,6 +77,16 @@ describe("releases", () => {
     ]);
   });
 
+  it("answers any timestamp before the first activation with snapshot_not_found", async ({ expect }) => {
+    const repo = uniqueRepo("unpublished");
+    await createRepo(repo);
+    for (const at of [Date.now() - 60_000, Date.now(), Date.now() + 3_600_000]) {
+      const res = await apt(repo, `${stamp(at)}/dists/stable/InRelease`);
+      expect(res.status).toBe(404);
+      expect(await json(res)).toMatchObject({ error: { code: "snapshot_not_found" } });
+    }
+  });
+
   it("serves the release active at a timestamp, and logs a rollback as an activation", async ({ expect }) => {
     const repo = uniqueRepo("snapshots");
     await createRepo(repo);
@@ -105,8 +115,15 @@ describe("releases", () => {
     const early = await apt(repo, `${before}/dists/stable/InRelease`);
     expect(early.status).toBe(404);
     expect((await json<{ error: { code: string } }>(early)).error.code).toBe("snapshot_not_found");
-    const future = await apt(repo, `${stamp(Date.now() + 3_600_000)}/dists/stable/InRelease`);
-    expect(future.status).toBe(404);
+    // Any timestamp is a snapshot ID: one not yet past names the release active now, revalidated
+    // like the dists files since another may still activate.
+    for (const at of [Date.now(), Date.now() + 3_600_000]) {
+      const future = await apt(repo, `${stamp(at)}/dists/stable/InRelease`);
+      expect(future.status).toBe(200);
+      expect(future.headers.get("cache-control")).toBe("max-age=1800, proxy-revalidate");
+      expect(await future.text()).toBe(await (await apt(repo, "dists/stable/InRelease")).text());
+      expect(await packagesOf(repo, `${stamp(at)}/`)).toEqual(await packagesOf(repo));
+    }
     const invalid = await apt(repo, "20261399T000000Z/dists/stable/InRelease");
     expect(invalid.status).toBe(400);
 

@@ -12,8 +12,9 @@
 import type { Context } from "hono";
 import { blobKey, concatenatedBlobs } from "../../objects/repository/blobs.ts";
 import type { FileRef } from "../../objects/repository/repository-object.ts";
+import { apiError } from "../../schema/errors.ts";
 import { authorize } from "../access.ts";
-import { fail, unwrap } from "../errors.ts";
+import { ApiFailure, fail, unwrap } from "../errors.ts";
 import type { RepositoryRow } from "../repositories.ts";
 import { type BodySource, serveFile, sliceStream } from "../serve/file-response.ts";
 import { repositoryStub } from "../stub.ts";
@@ -52,7 +53,9 @@ export function aptSegments(rawPath: string): string[] {
 export async function serveApt(c: Ctx, repo: RepositoryRow, segments: string[]): Promise<Response> {
   const method = c.req.method;
   if (method !== "GET" && method !== "HEAD") {
-    return fail("not_found", `apt paths answer GET and HEAD only, not ${method}`);
+    throw new ApiFailure(apiError("method_not_allowed", `apt paths answer GET and HEAD only, not ${method}`), {
+      allow: "GET, HEAD",
+    });
   }
   await authorize(c, repo, "read");
   const [first, ...rest] = segments;
@@ -63,8 +66,8 @@ export async function serveApt(c: Ctx, repo: RepositoryRow, segments: string[]):
   }
   const snapshot = SNAPSHOT.exec(first);
   if (snapshot) {
-    const release = await snapshotRelease(c, repo, first, snapshot);
-    return serveReleasePath(c, repo, release, rest, true);
+    const { release, settled } = await snapshotRelease(c, repo, first, snapshot);
+    return serveReleasePath(c, repo, release, rest, settled);
   }
   if (repo.activeRelease === null) {
     return fail("not_found", `repository ${repo.id} has not published a release yet`);
@@ -77,7 +80,7 @@ async function serveReleasePath(
   repo: RepositoryRow,
   release: string,
   segments: string[],
-  snapshot: boolean,
+  settled: boolean,
 ): Promise<Response> {
   const path = segments.join("/");
   if (segments[0] !== "dists" && segments[0] !== "pool") {
@@ -101,7 +104,7 @@ async function serveReleasePath(
   }
   if (ref === null) return fail("not_found", `no file ${path} in repository ${repo.id}`);
   const byHash = segments.includes("by-hash");
-  const cacheControl = snapshot || byHash || (segments[0] === "pool" && ref.immutable) ? IMMUTABLE : MUTABLE;
+  const cacheControl = settled || byHash || (segments[0] === "pool" && ref.immutable) ? IMMUTABLE : MUTABLE;
   const found = ref;
   const blobCache = cacheUrl(`blob/${repo.scope}/${found.sha256}`);
   let bytesCached = false;
@@ -155,8 +158,19 @@ async function serveReleasePath(
   return response;
 }
 
-/** `YYYYMMDDTHHMMSSZ` → the release active at that instant (snapshot.debian.org's URL form). */
-async function snapshotRelease(c: Ctx, repo: RepositoryRow, stamp: string, m: RegExpExecArray): Promise<string> {
+/**
+ * `YYYYMMDDTHHMMSSZ` → the release active at that instant (snapshot.debian.org's URL form), and
+ * whether that answer is settled. Any timestamp is a snapshot ID (apt 2.7+ `Snapshot:` lets a user
+ * name one): an instant not yet past names the release active now, which is not settled, since
+ * another may still activate within that second or later, so it is served like the dists files
+ * (revalidated), never as immutable.
+ */
+async function snapshotRelease(
+  c: Ctx,
+  repo: RepositoryRow,
+  stamp: string,
+  m: RegExpExecArray,
+): Promise<{ release: string; settled: boolean }> {
   const [, y, mo, d, h, mi, s] = m.map(Number);
   const at = Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 0, h ?? 0, mi ?? 0, s ?? 0);
   if (Number.isNaN(at) || new Date(at).toISOString().slice(0, 19).replace(/[-:]/g, "") !== stamp.slice(0, 15)) {
@@ -164,15 +178,19 @@ async function snapshotRelease(c: Ctx, repo: RepositoryRow, stamp: string, m: Re
   }
   // The end of the named second: what was active at any moment of it.
   const end = at + 999;
-  if (end >= Date.now())
-    return fail("snapshot_not_found", `${stamp} is not in the past; snapshots name a past instant`);
+  if (end >= Date.now()) {
+    if (repo.activeRelease === null) {
+      return fail("snapshot_not_found", `no release of repository ${repo.id} has been activated yet`);
+    }
+    return { release: repo.activeRelease, settled: false };
+  }
   const cache = caches.default;
   const key = cacheUrl(`snapshot/${repo.scope}/${stamp}`);
   const hit = await cache.match(key);
-  if (hit) return hit.text();
+  if (hit) return { release: await hit.text(), settled: true };
   const release = unwrap(await repositoryStub(c.env, repo.scope).releaseAt(end));
   c.executionCtx.waitUntil(cache.put(key, new Response(release, { headers: { "cache-control": "max-age=3600" } })));
-  return release;
+  return { release, settled: true };
 }
 
 async function serveKeyring(c: Ctx, repo: RepositoryRow, file: string): Promise<Response> {
