@@ -9,14 +9,15 @@ import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse, stringify } from "smol-toml";
 import { z } from "zod";
-import { RepositoryIdSchema } from "../schema/index-document.ts";
+import { RepositoryRefSchema } from "../schema/index-document.ts";
 import { UserError } from "./errors.ts";
 
 export const ConfigFileSchema = z
   .object({
     endpoint: z.url({ message: "must be a URL such as https://armor.example.com" }).optional(),
     token: z.string().min(1).optional(),
-    repository: RepositoryIdSchema.optional(),
+    /** `owner/name`, or a hostname the repository is served at. */
+    repository: RepositoryRefSchema.optional(),
     /** Directory of armored secret keys `armor index sign` may use. */
     keyring_dir: z.string().min(1).optional(),
   })

@@ -1,9 +1,9 @@
 /** What every command needs: settings merged from flags/env/file, the output, and the API client. */
 import type { Command } from "commander";
-import { RepositoryIdSchema } from "../schema/index-document.ts";
+import { RepositoryRefSchema } from "../schema/index-document.ts";
 import { ApiClient } from "./client.ts";
 import { resolveSettings, type Settings } from "./config.ts";
-import { UserError } from "./errors.ts";
+import { EXIT, UserError } from "./errors.ts";
 import { type Io, Output } from "./output.ts";
 
 export interface GlobalOptions {
@@ -33,14 +33,36 @@ export class CommandContext {
     return this.#client;
   }
 
-  /** The repository to act on (--repository, ARMOR_REPOSITORY or the config file), validated. */
+  /**
+   * The repository to act on (--repository, ARMOR_REPOSITORY or the config file), validated:
+   * `owner/name` or a hostname it is served at. The API resolves either, so commands pass it on.
+   */
   get repository(): string {
     const r = this.settings.repository;
     if (r === undefined) {
-      throw new UserError("no repository given", { hint: "pass --repository owner/name or set ARMOR_REPOSITORY" });
+      throw new UserError("no repository given", {
+        hint: "pass --repository owner/name (or a hostname it is served at) or set ARMOR_REPOSITORY",
+      });
     }
-    const parsed = RepositoryIdSchema.safeParse(r);
-    if (!parsed.success) throw new UserError(`--repository "${r}" ${parsed.error.issues[0]?.message ?? "is invalid"}`);
-    return parsed.data;
+    return parseRepositoryRef(r, "--repository");
   }
+
+  /** The repository's `owner/name`, asking the server when it was named by a hostname. */
+  async repositoryId(): Promise<string> {
+    const ref = this.repository;
+    if (ref.includes("/")) return ref;
+    const info = await this.client.json<{ id: string }>(this.client.repo(ref));
+    return info.id;
+  }
+}
+
+/** A repository as a user names it: `owner/name` or a hostname; anything else is a user error (exit 2, usage). */
+export function parseRepositoryRef(value: string, what: string): string {
+  const parsed = RepositoryRefSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new UserError(`${what} "${value}" ${parsed.error.issues[0]?.message ?? "is invalid"}`, {
+      exitCode: EXIT.usage,
+    });
+  }
+  return parsed.data;
 }

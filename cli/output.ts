@@ -92,7 +92,7 @@ function hintFor(error: ServerError): string | undefined {
     case "version_exists":
       return "bump the package version; this repository does not allow reusing a version";
     case "repository_not_found":
-      return "check --repository (owner/name); `armor repo list` shows what exists";
+      return "check --repository (owner/name or a hostname it is served at); `armor repo list` shows what exists";
     default:
       return undefined;
   }

@@ -3,7 +3,7 @@
  * Responses are the plain data the object returns; their field names are snake_case on the wire.
  */
 import { z } from "zod";
-import { DistSchema, ReleaseIdSchema, RepositoryIdSchema } from "./index-document.ts";
+import { DistSchema, ReleaseIdSchema, RepositoryHostnameSchema, RepositoryIdSchema } from "./index-document.ts";
 
 export const Sha256Schema = z
   .string()
@@ -22,12 +22,7 @@ export const ArchitectureSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, { message: "must be a Debian architecture such as amd64 or all" });
 
-export const HostnameSchema = z
-  .string()
-  .toLowerCase()
-  .regex(/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
-    message: "must be a fully qualified DNS name such as apt.example.com",
-  });
+export const HostnameSchema = RepositoryHostnameSchema;
 
 export const CreateRepositorySchema = z.object({
   id: RepositoryIdSchema,

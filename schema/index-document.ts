@@ -16,6 +16,25 @@ export const RepositoryIdSchema = z
     message: 'must be "owner/name" in lowercase letters, digits, "-" (and "." or "_" in the name)',
   });
 
+/** A hostname a repository is served at (apt.releases.example.com): at least one dot, lowercase. */
+export const RepositoryHostnameSchema = z
+  .string()
+  .toLowerCase()
+  .regex(/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+    message: "must be a fully qualified DNS name such as apt.example.com",
+  });
+
+/**
+ * How a user names a repository everywhere (CLI flags, ARMOR_REPOSITORY, the config file, the API):
+ * `owner/name`, or any hostname it is served at (DESIGN.md §2). The two never overlap: an id has a
+ * slash and its owner no dot; a hostname has a dot and no slash.
+ */
+export const RepositoryRefSchema = z.union([RepositoryIdSchema, RepositoryHostnameSchema], {
+  error: () => ({
+    message: 'must be "owner/name" (lowercase letters, digits, "-"; "." or "_" in the name) or a hostname it is served at',
+  }),
+});
+
 /** A dist (suite) name: one path segment, as Debian names them (stable, bookworm-backports). */
 export const DistSchema = z.string().regex(/^[a-z0-9][a-z0-9.+~-]{0,63}$/, {
   message: "must be lowercase letters, digits and . + ~ - (e.g. stable), at most 64 characters",

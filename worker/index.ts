@@ -6,7 +6,7 @@
  * any other host gets 404 `unknown_host` and never another tenant's data.
  */
 import { type Context, Hono, type Next } from "hono";
-import { RepositoryIdSchema } from "../schema/index-document.ts";
+import { RepositoryHostnameSchema, RepositoryIdSchema } from "../schema/index-document.ts";
 import type { ApiEnv } from "./context.ts";
 import { ApiFailure, errorResponse, fail, parseWith } from "./errors.ts";
 import { repositoryById, repositoryForHost } from "./repositories.ts";
@@ -30,6 +30,35 @@ app.use("*", async (c, next) => {
 });
 
 app.get("/healthz", (c) => c.json({ ok: true }));
+
+/**
+ * A repository named by a hostname it is served at (DESIGN.md §2): `/api/v1/repositories/{host}/…`
+ * and `/admin/v1/repositories/{host}/…` are answered as the same request under its `owner/name`.
+ * An id has a slash and its owner no dot, a hostname a dot and no slash, so the first segment says
+ * which form it is. This is the one place the API resolves a hostname.
+ */
+const BY_HOSTNAME = /^\/(api|admin)\/v1\/repositories\/([^/]*\.[^/]*)(\/.*)?$/;
+app.use("/:area/v1/repositories/*", async (c, next) => {
+  const url = new URL(c.req.url);
+  const m = BY_HOSTNAME.exec(url.pathname);
+  if (m === null) return next();
+  const [, area, raw = "", rest = ""] = m;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    return fail("invalid_request", "the repository is not valid percent-encoding");
+  }
+  const host = parseWith(RepositoryHostnameSchema, decoded, "repository");
+  const repo = await repositoryForHost(c.env.DB, host);
+  if (repo === null) {
+    return fail("unknown_host", `no repository is served at ${host}; name it by owner/name or a hostname it has`, {
+      hostname: host,
+    });
+  }
+  url.pathname = `/${area}/v1/repositories/${repo.id}${rest}`;
+  return app.fetch(new Request(url, c.req.raw), c.env, c.executionCtx);
+});
 
 const api = new Hono<ApiEnv>();
 // Hono's trailing /* also matches the bare /repositories/:owner/:name.

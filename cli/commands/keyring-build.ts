@@ -20,7 +20,8 @@ export function register(program: Command, io: Io): void {
     )
     .action(async (options: { name?: string; pkgVersion?: string; output: string }, command: Command) => {
       const ctx = new CommandContext(command, io);
-      const repository = ctx.repository;
+      // The keyring is read by path on the platform host, which names repositories by owner/name.
+      const repository = await ctx.repositoryId();
       const res = await ctx.client.request(`/${repository}/archive-keyring.asc`, { allow: [404] });
       if (res.status === 404) {
         await res.body?.cancel();

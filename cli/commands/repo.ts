@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { CommandContext } from "../context.ts";
+import { CommandContext, parseRepositoryRef } from "../context.ts";
 import { UserError } from "../errors.ts";
 import type { Io } from "../output.ts";
 import { table } from "../output.ts";
@@ -67,11 +67,12 @@ export function register(program: Command, io: Io): void {
   repo
     .command("show")
     .description("show a repository")
-    .argument("[repository]", "owner/name (default: --repository)")
-    .addHelpText("after", "\nExample:\n  armor repo show acme/tools")
+    .argument("[repository]", "owner/name or a hostname it is served at (default: --repository)")
+    .addHelpText("after", "\nExamples:\n  armor repo show acme/tools\n  armor repo show apt.tools.acme.example")
     .action(async (id: string | undefined, _options: unknown, command: Command) => {
       const ctx = new CommandContext(command, io);
-      const info = await ctx.client.json<RepositoryInfo>(ctx.client.repo(id ?? ctx.repository));
+      const ref = id === undefined ? ctx.repository : parseRepositoryRef(id, "repository");
+      const info = await ctx.client.json<RepositoryInfo>(ctx.client.repo(ref));
       ctx.out.result(info, () =>
         [
           `repository  ${info.id}`,
@@ -86,11 +87,12 @@ export function register(program: Command, io: Io): void {
   repo
     .command("delete")
     .description("delete a repository, its releases and its files (admin; cannot be undone)")
-    .argument("<repository>", "owner/name")
+    .argument("<repository>", "owner/name or a hostname it is served at")
     .option("--yes", "confirm")
     .addHelpText("after", "\nExample:\n  armor repo delete acme/old-tools --yes")
-    .action(async (id: string, options: { yes?: boolean }, command: Command) => {
+    .action(async (ref: string, options: { yes?: boolean }, command: Command) => {
       const ctx = new CommandContext(command, io);
+      const id = parseRepositoryRef(ref, "repository");
       if (!options.yes)
         throw new UserError(`deleting ${id} removes every release and file`, { hint: "add --yes to confirm" });
       const done = await ctx.client.json<{ deleted: string; blobs_deleted: number }>(`/admin/v1/repositories/${id}`, {

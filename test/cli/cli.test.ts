@@ -214,6 +214,52 @@ describe("armor against the local stack", () => {
   });
 });
 
+describe("a repository named by its hostname", () => {
+  it("adds, publishes, lists and shows by hostname, from the flag, the environment and the config file", async ({
+    expect,
+  }) => {
+    n += 1;
+    const id = `acme/cli-host-${n}`;
+    const host = `apt.cli-host-${n}.example`;
+    expect((await armor(["repo", "create", id, "--hostname", host], env())).code).toBe(0);
+    const key = await armor(["key", "add", "--repository", host, publicKeyFile], env());
+    expect(key.code, key.stderr).toBe(0);
+    const deb = writeDeb(work, "by-host", "1.0");
+    const add = await armor(
+      ["pkgs", "add", "--repository", host, "--dist", "bookworm", "--component", "main", deb],
+      env(),
+    );
+    expect(add.code, add.stderr).toBe(0);
+    const published = await armor(
+      ["publish", "--dist", "bookworm", "--key-file", keyFile],
+      env({ ARMOR_REPOSITORY: host }),
+    );
+    expect(published.code, published.stderr).toBe(0);
+    const xdg = mkdtempSync(join(work, "xdg-host-"));
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(join(xdg, "armor"));
+    writeFileSync(join(xdg, "armor", "config.toml"), `repository = "${host.toUpperCase()}"\n`);
+    const listed = await armor(["pkgs", "list", "--json"], env({ XDG_CONFIG_HOME: xdg }));
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toMatchObject({ packages: [{ name: "by-host", version: "1.0" }] });
+    const shown = await armor(["repo", "show", host, "--json"], env());
+    expect(JSON.parse(shown.stdout)).toMatchObject({ id, active_release: "r1", hostnames: [host] });
+    const ring = await armor(["keyring", "build", "--repository", host, "--output", work], env());
+    expect(ring.code, ring.stderr).toBe(0);
+    expect((await served(id, "dists/bookworm/InRelease")).status).toBe(200);
+  });
+
+  it("says when no repository has the hostname, and refuses a malformed name with exit code 2", async ({ expect }) => {
+    const unknown = await armor(["pkgs", "list", "--repository", "apt.nobody-here.example"], env());
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("apt.nobody-here.example");
+    expect(unknown.stderr).toContain("unknown_host");
+    const malformed = await armor(["pkgs", "list", "--repository", "Not A Repo"], env());
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain('--repository "Not A Repo" must be "owner/name"');
+  });
+});
+
 describe("the bundled CLI", () => {
   it("runs as one file on Node 22 with nothing beside it", async ({ expect }) => {
     const root = new URL("../../", import.meta.url).pathname;
