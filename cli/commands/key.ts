@@ -25,15 +25,17 @@ export function register(program: Command, io: Io): void {
     )
     .action(async (file: string, _options: unknown, command: Command) => {
       const ctx = new CommandContext(command, io);
-      let text: string;
+      let bytes: Uint8Array;
       try {
-        text = readFileSync(file, "utf8");
+        bytes = readFileSync(file);
       } catch (cause) {
         throw new UserError(`cannot read ${file}`, {
           hint: "export the key with gpg --armor --export KEYID > key.asc",
           cause,
         });
       }
+      const { publicKeyToSend } = await import("../public-key.ts");
+      const text = await publicKeyToSend(bytes, file);
       const added = await ctx.client.json<KeySummary>(ctx.client.repo(ctx.repository, "/keys"), {
         json: { key: text },
       });
