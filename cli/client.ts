@@ -106,7 +106,7 @@ export class ApiClient {
     return (await res.json()) as T;
   }
 
-  /** Paths below a repository: /api/v1/repositories/{owner}/{name}{path}. */
+  /** Paths below a repository, named by owner/name or a hostname: /api/v1/repositories/{repository}{path}. */
   repo(repository: string, path = ""): string {
     return `/api/v1/repositories/${repository}${path}`;
   }

@@ -29,7 +29,10 @@ export function buildProgram(io: Io): Command {
     .version(VERSION, "-V, --version")
     .option("--endpoint <url>", "Armor API endpoint (env ARMOR_ENDPOINT)")
     .option("--token <token>", "API token (env ARMOR_TOKEN)")
-    .option("--repository <owner/name|hostname>", "repository, by owner/name or a hostname it is served at (env ARMOR_REPOSITORY)")
+    .option(
+      "--repository <owner/name|hostname>",
+      "repository, by owner/name or a hostname it is served at (env ARMOR_REPOSITORY)",
+    )
     .option("--config <file>", "config file (default ~/.config/armor/config.toml)")
     .option("--json", "machine-readable output, errors included")
     .option("--verbose", "say more (e.g. print the Release text being signed)")

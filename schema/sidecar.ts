@@ -82,6 +82,19 @@ export const GrantSchema = z.object({
 });
 export type Grant = z.infer<typeof GrantSchema>;
 
+/**
+ * `GET /api/v1/whoami`: who a token is, and what it may do. The operator token (the deployment's
+ * break-glass credential) is not an account: `kind: "operator"`, no token row, no grants listed.
+ */
+export const WhoamiSchema = z.object({
+  kind: z.enum(["token", "operator"]),
+  account: z.string(),
+  platform_admin: z.boolean(),
+  token: TokenSchema.nullable(),
+  grants: z.array(z.object({ repository: RepositoryIdSchema, role: RoleSchema, via: z.enum(["account", "token"]) })),
+});
+export type Whoami = z.infer<typeof WhoamiSchema>;
+
 export const CreateAccountSchema = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: "must be lowercase letters, digits and -" }),
   platform_admin: z.boolean().default(false),

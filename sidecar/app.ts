@@ -18,6 +18,7 @@ import { authorizeRoutes } from "./routes/authorize.ts";
 import { grantRoutes } from "./routes/grants.ts";
 import { repositoryRoutes } from "./routes/repositories.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
+import { whoamiRoutes } from "./routes/whoami.ts";
 
 export interface AppOptions {
   db: Db;
@@ -49,6 +50,7 @@ export function createApp(options: AppOptions): Hono {
   app.route("/v1/repositories", repositoryRoutes(db));
   app.route("/v1/grants", grantRoutes(db));
   app.route("/v1/audit", auditRoutes(db));
+  app.route("/v1/whoami", whoamiRoutes(db));
 
   app.notFound((c) => errorResponse(c, { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` }));
 

@@ -169,7 +169,8 @@ async function sha256Hex(text: string): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function isOperatorToken(env: Env, token: string): Promise<boolean> {
+/** Whether `token` is the deployment's operator token (compared by digest, in constant time). */
+export async function isOperatorToken(env: Env, token: string): Promise<boolean> {
   const expected = env.ARMOR_ADMIN_TOKEN;
   if (typeof expected !== "string" || expected.length === 0) return false;
   // Compare digests, so the comparison takes the same time whatever the lengths.

@@ -46,6 +46,20 @@ export async function rolesOn(db: Db, repository: string, accountId: string, tok
   return rows.map((r) => r.role);
 }
 
+/** Every grant a token holds, through its account or its own, by repository. */
+export async function grantsHeldBy(
+  db: Db,
+  accountId: string,
+  tokenId: string,
+): Promise<{ repository: string; role: Role; via: "account" | "token" }[]> {
+  const rows = await db.query<{ repository: string; role: Role; via: "account" | "token" }>(
+    `SELECT repository, role, CASE WHEN token_id IS NULL THEN 'account' ELSE 'token' END AS via
+     FROM grants WHERE account_id = $1 OR token_id = $2 ORDER BY repository, via`,
+    [accountId, tokenId],
+  );
+  return rows.map((r) => ({ repository: r.repository, role: r.role, via: r.via }));
+}
+
 /** Every grant on a repository, oldest first. */
 export async function listGrants(db: Db, repository: string): Promise<GrantEntry[]> {
   const rows = await db.query<GrantRow>(`${SELECT} WHERE g.repository = $1 ORDER BY g.created_at, a.name, g.token_id`, [

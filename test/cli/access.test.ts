@@ -2,7 +2,7 @@
  * `armor account|token|access` through the Worker to a real sidecar, and what the tokens they make
  * may then do with the other commands.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, inject, it } from "vitest";
@@ -86,6 +86,65 @@ describe("accounts, tokens and grants from the CLI", () => {
       admin,
     );
     expect(revokedAccess.code).toBe(0);
+  });
+
+  it("checks a token at login, shows it with whoami, and forgets it at logout", async ({ expect }) => {
+    const admin = as(sidecar.adminToken);
+    expect((await armor(["repo", "create", "acme/whoami", "--private"], admin)).code).toBe(0);
+    expect((await armor(["account", "create", "whoami-bot"], admin)).code).toBe(0);
+    const created = await armor(["token", "create", "--account", "whoami-bot", "--name", "laptop", "--json"], admin);
+    const { token } = JSON.parse(created.stdout) as { token: string };
+    expect(
+      (
+        await armor(
+          ["access", "grant", "--repository", "acme/whoami", "--account", "whoami-bot", "--role", "viewer"],
+          admin,
+        )
+      ).code,
+    ).toBe(0);
+
+    const xdg = mkdtempSync(join(work, "login-"));
+    const config = join(xdg, "armor", "config.toml");
+    // A token the platform does not know is refused, and nothing is stored.
+    const wrong = await armor(
+      ["login", "--endpoint", stack.endpoint, "--with-token"],
+      { XDG_CONFIG_HOME: xdg },
+      "armor_nothing_notatoken\n",
+    );
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain("(unauthorized, HTTP 401)");
+    expect(existsSync(config)).toBe(false);
+
+    const login = await armor(
+      ["login", "--endpoint", stack.endpoint, "--with-token"],
+      { XDG_CONFIG_HOME: xdg },
+      `${token}\n`,
+    );
+    expect(login.code, login.stderr).toBe(0);
+    expect(login.stdout).toContain("as whoami-bot");
+    const who = await armor(["whoami", "--json"], { XDG_CONFIG_HOME: xdg });
+    expect(who.code, who.stderr).toBe(0);
+    expect(JSON.parse(who.stdout)).toMatchObject({
+      kind: "token",
+      account: "whoami-bot",
+      platform_admin: false,
+      token: { name: "laptop" },
+      grants: [{ repository: "acme/whoami", role: "viewer", via: "account" }],
+    });
+    const text = await armor(["whoami"], { XDG_CONFIG_HOME: xdg });
+    expect(text.stdout).toContain("whoami-bot at ");
+    expect(text.stdout).toMatch(/acme\/whoami\s+viewer\s+account/);
+
+    const logout = await armor(["logout"], { XDG_CONFIG_HOME: xdg });
+    expect(logout.code).toBe(0);
+    expect(readFileSync(config, "utf8")).not.toContain(token);
+    expect(readFileSync(config, "utf8")).toContain(`endpoint = "${stack.endpoint}"`);
+    const after = await armor(["whoami"], { XDG_CONFIG_HOME: xdg });
+    expect(after.code).toBe(1);
+    expect(after.stderr).toContain("no API token configured");
+
+    const operator = await armor(["whoami", "--json"], as(stack.token));
+    expect(JSON.parse(operator.stdout)).toMatchObject({ kind: "operator", platform_admin: true });
   });
 
   it("says when accounts are not enabled", async ({ expect }) => {

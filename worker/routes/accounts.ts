@@ -3,6 +3,7 @@
  * passes these requests through, signed with the shared secret and carrying the caller's own token
  * (which the sidecar authenticates itself):
  *
+ *   GET /api/v1/whoami                                        → /v1/whoami (the operator token is answered here)
  *   GET|POST /api/v1/tokens, DELETE /api/v1/tokens/:id        → /v1/tokens
  *   GET|POST /api/v1/accounts                                 → /v1/accounts
  *   GET|POST|DELETE /api/v1/repositories/:owner/:name/access  → /v1/grants (repository filled in)
@@ -10,12 +11,32 @@
 import { type Context, Hono } from "hono";
 import { apiError } from "../../schema/errors.ts";
 import { RepositoryIdSchema } from "../../schema/index-document.ts";
-import { bearerOf } from "../access.ts";
+import type { Whoami } from "../../schema/sidecar.ts";
+import { bearerOf, isOperatorToken } from "../access.ts";
 import { ApiFailure, fail, parseWith } from "../errors.ts";
 import { sidecarConfig, sidecarFetch } from "../sidecar.ts";
 
 export const accountRoutes = new Hono<{ Bindings: Env }>();
 
+/** Who the caller's token is: the operator token is answered here, an account's token by the sidecar. */
+accountRoutes.get("/whoami", async (c) => {
+  const bearer = bearerOf(c);
+  if (bearer !== undefined && (await isOperatorToken(c.env, bearer))) {
+    const operator: Whoami = { kind: "operator", account: "operator", platform_admin: true, token: null, grants: [] };
+    return c.json(operator);
+  }
+  if (sidecarConfig(c.env) === null) {
+    throw new ApiFailure(
+      apiError(
+        "unauthorized",
+        bearer === undefined
+          ? "this needs your API token (Authorization: Bearer)"
+          : "this token is not valid here: this deployment has no accounts, only the operator token",
+      ),
+    );
+  }
+  return forward(c, "/v1/whoami");
+});
 accountRoutes.on(["GET", "POST"], "/tokens", (c) => forward(c, "/v1/tokens"));
 accountRoutes.delete("/tokens/:id", (c) => forward(c, `/v1/tokens/${encodeURIComponent(c.req.param("id"))}`));
 accountRoutes.on(["GET", "POST"], "/accounts", (c) => forward(c, "/v1/accounts"));
