@@ -11,6 +11,8 @@ export interface ClientOptions {
   /** Attempts for retryable failures (default 4). */
   attempts?: number;
   fetch?: typeof fetch;
+  /** Told of every retry before its wait, so a waiting command says what it waits for (stderr). */
+  onRetry?: (message: string) => void;
 }
 
 /** A FormData body is replayable as it is: fetch encodes it afresh on every attempt. */
@@ -35,6 +37,7 @@ export class ApiClient {
   readonly #token: string | undefined;
   readonly #attempts: number;
   readonly #fetch: typeof fetch;
+  readonly #onRetry: (message: string) => void;
 
   constructor(options: ClientOptions) {
     if (!options.endpoint) {
@@ -46,6 +49,7 @@ export class ApiClient {
     this.#token = options.token;
     this.#attempts = options.attempts ?? 4;
     this.#fetch = options.fetch ?? fetch;
+    this.#onRetry = options.onRetry ?? (() => undefined);
   }
 
   /** Send a request; returns the response for allowed statuses and 2xx, throws ServerError otherwise. */
@@ -82,13 +86,23 @@ export class ApiClient {
         lastError = cause;
         // A stream body cannot be replayed unless it comes from a factory.
         if (body instanceof ReadableStream && typeof options.body !== "function") break;
-        if (attempt < this.#attempts) await backoff(attempt);
+        if (attempt < this.#attempts) {
+          const wait = backoffMs(attempt);
+          this.#onRetry(
+            `${this.endpoint} did not answer (${describeNetworkError(cause)}); retrying in ${seconds(wait)} (attempt ${attempt + 1} of ${this.#attempts})`,
+          );
+          await sleep(wait);
+        }
         continue;
       }
       if (res.ok || options.allow?.includes(res.status)) return res;
       if (RETRYABLE.has(res.status) && attempt < this.#attempts && replayable(options)) {
-        await res.body?.cancel();
-        await backoff(attempt, res.headers.get("retry-after"));
+        const why = await briefly(res);
+        const wait = backoffMs(attempt, res.headers.get("retry-after"));
+        this.#onRetry(
+          `${options.method ?? (body === undefined ? "GET" : "POST")} ${path}: ${why}; retrying in ${seconds(wait)} (attempt ${attempt + 1} of ${this.#attempts})`,
+        );
+        await sleep(wait);
         continue;
       }
       throw await serverError(res);
@@ -132,11 +146,31 @@ async function serverError(res: Response): Promise<ServerError> {
   return new ServerError(res.status, `http_${res.status}`, `${res.status} ${res.statusText}: ${text.slice(0, 200)}`);
 }
 
-function backoff(attempt: number, retryAfter?: string | null): Promise<void> {
+/** How long to wait before another attempt: the server's Retry-After, else exponential, with jitter. */
+function backoffMs(attempt: number, retryAfter?: string | null): number {
   const asked = retryAfter ? Number(retryAfter) * 1000 : Number.NaN;
   const base = Number.isFinite(asked) ? Math.min(asked, 30_000) : Math.min(250 * 2 ** (attempt - 1), 8000);
-  const jitter = Math.random() * base * 0.5;
-  return new Promise((resolve) => setTimeout(resolve, base + jitter));
+  return base + Math.random() * base * 0.5;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** A retryable answer in a few words: its status and, from the error envelope, its code and message. */
+async function briefly(res: Response): Promise<string> {
+  const text = await res.text().catch(() => "");
+  try {
+    const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    if (body.error?.code) return `HTTP ${res.status} ${body.error.code} (${body.error.message ?? ""})`;
+  } catch {
+    // Not our envelope (a proxy's page): the status says enough.
+  }
+  return `HTTP ${res.status}`;
 }
 
 function describeNetworkError(error: unknown): string {

@@ -29,7 +29,11 @@ export class CommandContext {
   }
 
   get client(): ApiClient {
-    this.#client ??= new ApiClient({ endpoint: this.settings.endpoint, token: this.settings.token });
+    this.#client ??= new ApiClient({
+      endpoint: this.settings.endpoint,
+      token: this.settings.token,
+      onRetry: (message) => this.io.stderr.write(`armor: ${message}\n`),
+    });
     return this.#client;
   }
 

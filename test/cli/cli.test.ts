@@ -365,7 +365,11 @@ describe("armor's errors", () => {
       env({ ARMOR_ENDPOINT: "http://127.0.0.1:59999" }),
     );
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/^error: cannot reach http:\/\/127\.0\.0\.1:59999: ECONNREFUSED/);
+    // Each retry is said before its wait, then the failure.
+    expect(r.stderr).toMatch(
+      /^armor: http:\/\/127\.0\.0\.1:59999 did not answer \(ECONNREFUSED.*\); retrying in \d+\.\d s \(attempt 2 of 4\)$/m,
+    );
+    expect(r.stderr).toMatch(/^error: cannot reach http:\/\/127\.0\.0\.1:59999: ECONNREFUSED/m);
     expect(r.stderr).toContain("hint: check --endpoint / ARMOR_ENDPOINT and your network");
   });
 
