@@ -63,7 +63,10 @@ export function buildProgram(io: Io): Command {
   access.register(program, io);
   account.register(program, io);
 
-  for (const command of allCommands(program)) command.exitOverride().configureOutput(program.configureOutput());
+  // Every subcommand's --help lists the global options too: its own examples use --repository and --json.
+  for (const command of allCommands(program)) {
+    command.exitOverride().configureOutput(program.configureOutput()).configureHelp({ showGlobalOptions: true });
+  }
   return program;
 }
 

@@ -18,6 +18,9 @@ describe("armor --help", () => {
       command?.configureOutput({ writeOut: (t) => (help += t) }).outputHelp();
       expect(command?.description()).not.toBe("");
       expect(help).toMatch(/\nExamples?:\n {2}(armor|gpg|echo|ARMOR_)/);
+      // The global options its examples use are listed under the command's own.
+      expect(help).toMatch(/\nGlobal Options:\n/);
+      for (const option of ["--repository", "--endpoint", "--token", "--json"]) expect(help).toContain(option);
     },
   );
 });
