@@ -68,7 +68,9 @@ export function register(program: Command, io: Io): void {
 
   token
     .command("revoke")
-    .description("revoke a token at once")
+    .description(
+      "revoke a token: the sidecar refuses it at once, and every edge stops accepting it within AUTH_CACHE_SECONDS (30 by default), the time its answers are cached",
+    )
     .argument("<id>", "token id (from armor token list)")
     .addHelpText("after", "\nExample:\n  armor token revoke 3f2a…")
     .action(async (id: string, _options: unknown, command: Command) => {
