@@ -6,12 +6,20 @@ import type { Control } from "./control.ts";
 import { fail, ok, type Result } from "./errors.ts";
 import { versionWithoutEpoch } from "./version.ts";
 
-// Components are single path segments here (no "updates/main" style nesting).
-const COMPONENT = /^[a-z0-9][a-z0-9.+-]*$/;
+/** One segment of a component name: what Debian's archives use (main, contrib, non-free-firmware). */
+const COMPONENT_SEGMENT = /^[a-z0-9][a-z0-9.+-]{0,63}$/;
+/** Segments a component may have: `stable/v17`, as the security archive's `updates/main`, and a little deeper. */
+export const COMPONENT_MAX_DEPTH = 4;
 
-/** A component name is safe to use as one path segment and as a Release `Components` entry. */
+/**
+ * A component name is safe as a Release `Components` entry and as the path below `dists/{suite}/`
+ * and `pool/`: one or more segments joined by "/" (Debian allows slashes in components: apt fetches
+ * `dists/{suite}/{component}/binary-{arch}/Packages`), each a valid segment, so none is empty, "."
+ * or "..", and at most COMPONENT_MAX_DEPTH of them.
+ */
 export function isValidComponent(component: string): boolean {
-  return component.length <= 64 && COMPONENT.test(component);
+  const segments = component.split("/");
+  return segments.length <= COMPONENT_MAX_DEPTH && segments.every((s) => COMPONENT_SEGMENT.test(s));
 }
 
 /** "libzstd" → "libz", "hello" → "h": library sources are split by their first four letters. */
@@ -32,7 +40,7 @@ export function poolPath(
   if (!isValidComponent(component)) {
     return fail(
       "bad_component",
-      `"${component}" is not a valid component name (lowercase letters, digits, + - . only; e.g. main)`,
+      `"${component}" is not a valid component name (segments of lowercase letters, digits, + - . joined by "/", at most ${COMPONENT_MAX_DEPTH}; e.g. main or stable/v17)`,
     );
   }
   return ok(`pool/${component}/${poolPrefix(control.source)}/${control.source}/${debFileName(control)}`);

@@ -3,6 +3,7 @@
  * Responses are the plain data the object returns; their field names are snake_case on the wire.
  */
 import { z } from "zod";
+import { COMPONENT_MAX_DEPTH, isValidComponent } from "../deb/pool.ts";
 import { DistSchema, ReleaseIdSchema, RepositoryHostnameSchema, RepositoryIdSchema } from "./index-document.ts";
 
 export const Sha256Schema = z
@@ -14,8 +15,9 @@ export const PackageNameSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9+.-]+$/, { message: "must be a Debian package name (lowercase letters, digits, + - .)" });
 
-export const ComponentSchema = z.string().regex(/^[a-z0-9][a-z0-9.+-]{0,63}$/, {
-  message: "must be a component name such as main (lowercase letters, digits, + - .)",
+/** A component: segments joined by "/" (`main`, `stable/v17`), each checked by deb/pool.ts. */
+export const ComponentSchema = z.string().refine(isValidComponent, {
+  message: `must be a component name such as main or stable/v17 (segments of lowercase letters, digits, + - . joined by "/", at most ${COMPONENT_MAX_DEPTH})`,
 });
 
 export const ArchitectureSchema = z

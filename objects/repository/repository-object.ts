@@ -427,7 +427,7 @@ export class RepositoryObject extends DurableObject<Env> {
     const target = this.#mutable(input.release);
     if (target) return target;
     if (!isValidComponent(input.component)) {
-      return err("invalid_request", `"${input.component}" is not a valid component name (e.g. main)`);
+      return err("invalid_request", `"${input.component}" is not a valid component name (e.g. main or stable/v17)`);
     }
     // Read in a few statements per thousand packages, never a few per package (ingest adds tens of thousands).
     const wanted = [...new Set(input.packages)];
@@ -869,13 +869,14 @@ export class RepositoryObject extends DurableObject<Env> {
       // If-Modified-Since fetch it instead of answering 304.
       if (signed) return { ...signed, lastModified: r.activatedAt ?? d?.signedAt ?? 0, immutable: false };
     }
-    const byHash = rest.length === 5 && rest[2] === "by-hash" ? rest : null;
-    if (byHash) {
-      const [component, binary, , algorithm, hex] = byHash;
+    // {component}/binary-{arch}/by-hash/{algorithm}/{hex}, the component one segment or more (stable/v17).
+    if (rest.length >= 5 && rest.at(-3) === "by-hash") {
+      const directory = rest.slice(0, -3).join("/");
+      const [algorithm, hex] = rest.slice(-2);
       const column =
         algorithm === "SHA256" ? "sha256" : algorithm === "SHA512" ? "sha512" : algorithm === "MD5Sum" ? "md5" : null;
       if (column === null || hex === undefined) return null;
-      const f = this.#q.byHash(dist, `${component}/${binary}`, column, hex.toLowerCase(), retainedAfter);
+      const f = this.#q.byHash(dist, directory, column, hex.toLowerCase(), retainedAfter);
       return f === null
         ? null
         : { sha256: f.sha256, size: f.size, lastModified: f.generatedAt, immutable: true, ...this.#parts(dist, f) };

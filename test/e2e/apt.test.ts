@@ -388,6 +388,47 @@ describe("apt-get against Armor", () => {
     }, 60_000);
   });
 
+  it("installs from a component with a slash, published as the design spells it (by hostname)", async ({ expect }) => {
+    const hostname = "apt.releases.e2e-slash.example";
+    const repo = await createRepo("e2e/slash", { hostname });
+    const file = deb("package", "17.0.1");
+    await cli(["pkgs", "add", "--repository", hostname, "--dist", "bookworm", "--component", "stable/v17", file]);
+    await cli(["index", "generate", "--repository", hostname, "--dist", "bookworm"]);
+    await cli(["publish", "--repository", hostname, "--dist", "bookworm", "--key-file", secretKeyFile]);
+    const setup = JSON.parse(
+      await cli([
+        "repo",
+        "setup",
+        "--repository",
+        hostname,
+        "--dist",
+        "bookworm",
+        "--component",
+        "stable/v17",
+        "--json",
+      ]),
+    ) as { sources: string };
+    expect(setup.sources).toContain("Components: stable/v17");
+
+    const apt = newApt();
+    apt.addSource("armor", {
+      uris: [`${root(repo)}/`],
+      suites: ["bookworm"],
+      components: ["stable/v17"],
+      signedBy: await fetchKeyring(repo, apt.dir),
+    });
+    const update = await apt.get(["update"]);
+    expect(update.code, update.output).toBe(0);
+    expect(problems(update)).toEqual([]);
+    expect(await apt.policy("package")).toEqual({
+      candidate: "17.0.1",
+      versions: [{ version: "17.0.1", origins: [`${root(repo)} bookworm/stable/v17 amd64 Packages`] }],
+    });
+    const install = await apt.get(["install", "--download-only", "--yes", "package"]);
+    expect(install.code, install.output).toBe(0);
+    expect(sha256File(join(apt.archives, "package_17.0.1_amd64.deb"))).toBe(sha256File(file));
+  }, 60_000);
+
   it("reaches a repository by its hostname through the Worker as proxy, and by path", async ({ expect }) => {
     const hostname = "apt.e2e-hosts.example";
     const repo = await createRepo("e2e/hosts", { hostname });

@@ -4,7 +4,19 @@
  */
 import { describe, it } from "vitest";
 import { parseIndexDocument, UnsignedIndexDocumentSchema } from "../../schema/index-document.ts";
-import { apt, call, createRepo, json, makeDeb, sign, uniqueRepo } from "../helpers/armor.ts";
+import {
+  apt,
+  bytesOf,
+  call,
+  createRepo,
+  json,
+  makeDeb,
+  publish,
+  push,
+  sha256Hex,
+  sign,
+  uniqueRepo,
+} from "../helpers/armor.ts";
 
 describe("a repository named by its hostname", () => {
   it("publishes through the API by hostname as by owner/name", async ({ expect }) => {
@@ -58,5 +70,68 @@ describe("a repository named by its hostname", () => {
     const bad = await call("/api/v1/repositories/not_a.host!/packages");
     expect(bad.status).toBe(400);
     expect(await json(bad)).toMatchObject({ error: { code: "invalid_request" } });
+  });
+});
+
+describe("a component with a slash", () => {
+  it("is served end to end: indexes, Release, by-hash, pool, snapshots, listing and removal", async ({ expect }) => {
+    const repo = uniqueRepo("slashed");
+    await createRepo(repo);
+    const deb = makeDeb("hello", "1.0", "amd64");
+    const other = makeDeb("other", "1.0", "all");
+    await push(repo, "bookworm", "stable/v17", [deb, other]);
+    await publish(repo, ["bookworm"]);
+
+    const release = await (await apt(repo, "dists/bookworm/Release")).text();
+    expect(release).toMatch(/^Components: stable\/v17$/m);
+    const listed = release.match(/^ ([0-9a-f]{64}) +(\d+) stable\/v17\/binary-amd64\/Packages$/m);
+    expect(listed).not.toBeNull();
+    const packages = await apt(repo, "dists/bookworm/stable/v17/binary-amd64/Packages");
+    expect(packages.status).toBe(200);
+    const text = await packages.text();
+    expect(sha256Hex(new TextEncoder().encode(text))).toBe(listed?.[1]);
+    expect(text).toContain("Filename: pool/stable/v17/h/hello/hello_1.0_amd64.deb");
+    const byHash = await apt(repo, `dists/bookworm/stable/v17/binary-amd64/by-hash/SHA256/${listed?.[1]}`);
+    expect(byHash.status).toBe(200);
+    expect(await byHash.text()).toBe(text);
+    const pool = await apt(repo, "pool/stable/v17/h/hello/hello_1.0_amd64.deb");
+    expect(pool.status).toBe(200);
+    expect(sha256Hex(await bytesOf(pool))).toBe(deb.sha256);
+    const now = new Date(Date.now() + 60_000).toISOString().replace(/[-:]/g, "").slice(0, 15);
+    expect((await apt(repo, `${now}Z/dists/bookworm/stable/v17/binary-amd64/Packages`)).status).toBe(200);
+
+    const list = await json<{ packages: { name: string; component: string }[] }>(
+      await call(`/api/v1/repositories/${repo}/packages?dist=bookworm&component=stable/v17`),
+    );
+    expect(list.packages.map((p) => [p.name, p.component])).toEqual([
+      ["hello", "stable/v17"],
+      ["other", "stable/v17"],
+    ]);
+    const removed = await call(`/api/v1/repositories/${repo}/packages/remove`, {
+      method: "POST",
+      body: JSON.stringify({ dist: "bookworm", component: "stable/v17", name: "other" }),
+    });
+    expect(removed.status).toBe(200);
+    await publish(repo, ["bookworm"]);
+    expect(await (await apt(repo, "dists/bookworm/stable/v17/binary-amd64/Packages")).text()).not.toContain(
+      "Package: other",
+    );
+  });
+
+  it("refuses empty, dot, uppercase and too deep segments with a clear code", async ({ expect }) => {
+    const repo = uniqueRepo("bad-components");
+    await createRepo(repo);
+    const deb = makeDeb("hello", "1.0", "amd64");
+    await push(repo, "stable", "main", [deb]);
+    for (const component of ["stable//v17", "../main", "stable/..", "/main", "main/", "Stable/v17", "a/b/c/d/e"]) {
+      const res = await call(`/api/v1/repositories/${repo}/packages`, {
+        method: "POST",
+        body: JSON.stringify({ dist: "stable", component, packages: [deb.sha256] }),
+      });
+      expect(res.status, component).toBe(400);
+      const body = await json<{ error: { code: string; message: string } }>(res);
+      expect(body.error.code, component).toBe("invalid_request");
+      expect(body.error.message, component).toContain("stable/v17");
+    }
   });
 });
