@@ -126,7 +126,7 @@ describe("admin", () => {
     });
     expect(await json(await call(`/api/v1/repositories/${repo}`, { auth: null }))).toEqual({
       id: repo,
-      base_url: "https://apt.delete-test.example",
+      base_url: "http://apt.delete-test.example",
       may_reuse_versions: false,
       retention_days: 30,
       visibility: "public",

@@ -42,7 +42,11 @@ adminRoutes.post("/repositories", async (c) => {
   // there leaves nothing behind.
   await registerWithSidecar(c, "POST", "/v1/repositories", JSON.stringify({ id: input.id }), principal);
   const platform = platformBase(c.req.url, input.id);
-  const baseUrl = input.hostnames[0] === undefined ? platform : `https://${input.hostnames[0]}`;
+  // The scheme the platform is reached with: https when deployed, http under `wrangler dev`, where a
+  // hostname is reached through the local Worker as an HTTP proxy. The Release's `Snapshots:`
+  // template names this root, so it must be one the client can reach as it reached the repository.
+  const scheme = new URL(c.req.url).protocol;
+  const baseUrl = input.hostnames[0] === undefined ? platform : `${scheme}//${input.hostnames[0]}`;
   const now = new Date().toISOString();
   // A fresh creation id: this lifetime's object, blobs and cache entries are its own (DESIGN.md §4b).
   const uid = newRepositoryUid();
