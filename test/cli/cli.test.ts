@@ -73,6 +73,11 @@ describe("armor against the local stack", () => {
     expect(generated.stdout).toContain('format = "armor-index/1"');
     const unsigned = join(work, `${n}-unsigned.toml`);
     writeFileSync(unsigned, generated.stdout);
+    // The unsigned document uploaded by mistake: said so, and how to sign it.
+    const notSigned = await armor(["index", "upload", "--repository", repo, "--dist", "stable", unsigned], env());
+    expect(notSigned.code).toBe(1);
+    expect(notSigned.stderr).toContain(`${unsigned} is not signed`);
+    expect(notSigned.stderr).toContain("armor index sign");
 
     const signed = await armor(
       ["index", "sign", `--key=${inject("keys").trusted.fingerprint}`, "--key-file", keyFile, unsigned],
