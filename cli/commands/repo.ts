@@ -120,20 +120,33 @@ export function register(program: Command, io: Io): void {
         `Components: ${options.component.join(" ")}`,
         `Signed-By: ${keyring}`,
       ].join("\n");
+      const isPrivate = info.visibility === "private";
+      // A private repository's keyring is behind the same credentials apt uses: the commands read
+      // the token from $ARMOR_TOKEN, so they work as printed (and the token is not in the output).
+      const token = '"token:${ARMOR_TOKEN:?set ARMOR_TOKEN to an API token with the viewer role}"';
+      const authFile = `/etc/apt/auth.conf.d/${name}.conf`;
       const lines = [
+        ...(isPrivate
+          ? [
+              "# A private repository: export ARMOR_TOKEN=<an API token with the viewer role> first",
+              "# (armor token create --name apt; armor access grant --role viewer ...).",
+              "",
+            ]
+          : []),
         "# 1. the repository's signing key",
-        `curl -fsSL ${url}archive-keyring.gpg | sudo tee ${keyring} > /dev/null`,
+        `curl -fsSL ${isPrivate ? `-u ${token} ` : ""}${url}archive-keyring.gpg | sudo tee ${keyring} > /dev/null`,
         "",
         `# 2. /etc/apt/sources.list.d/${name}.sources`,
         `sudo tee /etc/apt/sources.list.d/${name}.sources > /dev/null <<'EOF'`,
         sources,
         "EOF",
-        ...(info.visibility === "private"
+        ...(isPrivate
           ? [
               "",
-              `# 3. credentials (private repository): /etc/apt/auth.conf.d/${name}.conf, mode 0600`,
-              // apt_auth.conf(5): with a scheme and path the entry also matches plain http (local stacks).
-              `machine ${url} login token password <YOUR_API_TOKEN>`,
+              `# 3. the credentials apt sends: ${authFile}, mode 0600 (apt_auth.conf(5); with a scheme`,
+              "#    and path the entry also matches plain http, as on a local stack)",
+              `sudo install -m 0600 /dev/null ${authFile}`,
+              `printf 'machine %s login token password %s\\n' '${url}' "$ARMOR_TOKEN" | sudo tee ${authFile} > /dev/null`,
             ]
           : []),
         "",

@@ -4,6 +4,7 @@
  * configuration (test/e2e/apt.ts) whose only trust is the keyring each repository publishes
  * (deb822 `Signed-By:`). Never `--allow-unauthenticated`, never `trusted=yes`.
  */
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -342,6 +343,49 @@ describe("apt-get against Armor", () => {
     expect(download.code, download.output).toBe(0);
     expect(sha256File(join(cwd, "secret-tool_1.0_amd64.deb"))).toBe(sha256File(file));
   }, 60_000);
+
+  it.for(["public", "private"] as const)(
+    "runs what repo setup prints for a %s repository, as printed, and apt installs from it",
+    { timeout: 60_000 },
+    async (visibility, { expect }) => {
+      const repo = await createRepo(`e2e/setup-${visibility}`, { private: visibility === "private" });
+      const file = deb("setup-tool", "1.0");
+      await publish(repo, { stable: [file] });
+      const script = await cli(["repo", "setup", "--repository", repo, "--dist", "stable"]);
+      expect(script).not.toContain(stack.token);
+
+      // The script as a user runs it, its system paths moved into an isolated apt root, and sudo a
+      // no-op: its curl, tee, install and apt-get run unchanged.
+      const apt = newApt();
+      const moved = script
+        .replaceAll("/usr/share/keyrings/", `${apt.dir}/etc/`)
+        .replaceAll("/etc/apt/", `${apt.dir}/etc/`);
+      const run = spawnSync("bash", ["-euo", "pipefail", "-c", `sudo() { "$@"; }\n${moved}`], {
+        env: {
+          PATH: process.env.PATH ?? "/usr/bin:/bin",
+          HOME: apt.dir,
+          LC_ALL: "C",
+          APT_CONFIG: join(apt.dir, "apt.conf"),
+          ...(visibility === "private" ? { ARMOR_TOKEN: stack.token } : {}),
+        },
+        encoding: "utf8",
+      });
+      expect(run.status, `${run.stdout}${run.stderr}`).toBe(0);
+      expect(
+        problems({ code: 0, stdout: run.stdout, stderr: run.stderr, output: `${run.stdout}${run.stderr}` }),
+      ).toEqual([]);
+      expect((await apt.policy("setup-tool")).candidate).toBe("1.0");
+      if (visibility === "private") {
+        // Without the token the script stops at its first command and says what it needs.
+        const bare = spawnSync("bash", ["-euo", "pipefail", "-c", `sudo() { "$@"; }\n${moved}`], {
+          env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: apt.dir, APT_CONFIG: join(apt.dir, "apt.conf") },
+          encoding: "utf8",
+        });
+        expect(bare.status).not.toBe(0);
+        expect(bare.stderr).toContain("set ARMOR_TOKEN to an API token with the viewer role");
+      }
+    },
+  );
 
   describe("refuses what does not verify", () => {
     it("a repository signed by a key other than the source's Signed-By", async ({ expect }) => {
