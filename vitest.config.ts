@@ -25,6 +25,7 @@ export default defineConfig(async () => ({
           exclude: ["**/*.node.test.ts"],
           globalSetup: ["test/fixtures/global-setup.ts"],
           setupFiles: ["test/helpers/workers-setup.ts"],
+          hookTimeout: 60_000,
         },
       },
       {
@@ -34,6 +35,11 @@ export default defineConfig(async () => ({
           include: [...everywhere, "test/cli/**/*.test.ts", "test/sidecar/**/*.test.ts", "test/e2e/**/*.test.ts"],
           globalSetup: ["test/fixtures/global-setup.ts"],
           testTimeout: 30_000,
+          // Hooks start real processes (wrangler dev, the sidecar on PGlite): on a machine busy with
+          // other work that took longer than vitest's 10 s default, and a failed beforeAll skips its
+          // whole file. A hook that hangs still fails, only later.
+          hookTimeout: 180_000,
+          teardownTimeout: 60_000,
         },
       },
     ],
