@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { ReleaseIdSchema } from "../../schema/index-document.ts";
 import { CommandContext } from "../context.ts";
+import { UserError } from "../errors.ts";
 import type { Io } from "../output.ts";
 import { table } from "../output.ts";
 import { publishDists } from "../publishing.ts";
@@ -32,6 +33,31 @@ export function register(program: Command, io: Io): void {
       ctx.out.result(
         created,
         () => `opened release ${created.id}${created.parent ? ` from ${created.parent}` : " (empty)"}`,
+      );
+    });
+
+  release
+    .command("discard")
+    .description("drop the open release and every change in it; the active release is untouched")
+    .argument("[release]", "the open release's id (default: whichever is open)")
+    .addHelpText("after", "\nExample:\n  armor release discard --repository acme/tools")
+    .action(async (id: string | undefined, _options: unknown, command: Command) => {
+      const ctx = new CommandContext(command, io);
+      let rid = id === undefined ? undefined : parseOption(ReleaseIdSchema, id, "release");
+      if (rid === undefined) {
+        const listed = await ctx.client.json<{ releases: ReleaseSummary[] }>(
+          ctx.client.repo(ctx.repository, "/releases"),
+        );
+        rid = listed.releases.find((r) => r.state === "open")?.id;
+        if (rid === undefined) throw new UserError("there is no open release to discard", { code: "no_open_release" });
+      }
+      const done = await ctx.client.json<{ discarded: string; parent: string | null }>(
+        ctx.client.repo(ctx.repository, `/releases/${rid}`),
+        { method: "DELETE" },
+      );
+      ctx.out.result(
+        done,
+        () => `discarded release ${done.discarded}${done.parent ? `; ${done.parent} stays as it was` : ""}`,
       );
     });
 

@@ -123,6 +123,7 @@ export function register(program: Command, io: Io): void {
       const isPrivate = info.visibility === "private";
       // A private repository's keyring is behind the same credentials apt uses: the commands read
       // the token from $ARMOR_TOKEN, so they work as printed (and the token is not in the output).
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, printed for the user's shell
       const token = '"token:${ARMOR_TOKEN:?set ARMOR_TOKEN to an API token with the viewer role}"';
       const authFile = `/etc/apt/auth.conf.d/${name}.conf`;
       const lines = [

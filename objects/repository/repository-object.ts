@@ -56,6 +56,8 @@ const err = (code: ApiError["code"], message: string, details?: Record<string, u
  * 63,000 spent a tenth of its time starting queries.
  */
 const INDEX_PAGE_ROWS = 1000;
+/** The highest sequence number a discarded release had: new release ids start above it. */
+const RELEASE_SEQ_FLOOR = "release_seq_floor";
 /** Set (to the repository's scope) while the object deletes itself: the alarm finishes it. */
 const DESTROYING = "destroying";
 /** Retry delay for an activation whose D1 pointer write failed, or a deletion cut short. */
@@ -582,6 +584,35 @@ export class RepositoryObject extends DurableObject<Env> {
       return this.#q.release(open.id) ?? open;
     });
     return ok(summarizeRelease(created));
+  }
+
+  /**
+   * Drop the open release and what only it holds (its copied segments, indexes, signatures): the
+   * draft's changes are gone and the active release is untouched. Packages it alone named, and the
+   * blobs of indexes it generated, are left for `gc` (after its grace period), as after a removal.
+   * Its id is never given to another release: a document signed for it stays refused.
+   */
+  async discardRelease(id: string): Promise<Outcome<{ discarded: string; parent: string | null }>> {
+    return this.#exclusive(async () => {
+      const s = this.#settings();
+      if (!s.ok) return s;
+      const r = this.#q.release(id);
+      if (r === null) return err("release_not_found", `no release ${id} in this repository`);
+      if (r.state !== "open") {
+        return err(
+          "release_immutable",
+          `release ${id} is ${r.state}; only the open release can be discarded (an activated release is kept for rollback until gc)`,
+        );
+      }
+      this.ctx.storage.transactionSync(() => {
+        this.ctx.storage.kv.put(
+          RELEASE_SEQ_FLOOR,
+          Math.max(r.seq, this.ctx.storage.kv.get<number>(RELEASE_SEQ_FLOOR) ?? 0),
+        );
+        this.#q.deleteRelease(r.id);
+      });
+      return ok({ discarded: r.id, parent: r.parent });
+    });
   }
 
   async listReleases(): Promise<Outcome<{ releases: ReleaseSummary[] }>> {
@@ -1166,7 +1197,8 @@ export class RepositoryObject extends DurableObject<Env> {
   }
 
   #createOpen(parent: ReleaseRecord | null): ReleaseRecord {
-    const seq = this.#q.nextReleaseSeq();
+    // Never an id a discarded release had: a document signed for it must not match a new one.
+    const seq = Math.max(this.#q.nextReleaseSeq(), (this.ctx.storage.kv.get<number>(RELEASE_SEQ_FLOOR) ?? 0) + 1);
     const id = `r${seq}`;
     this.#q.insertOpenRelease(id, seq, parent?.id ?? null, Date.now());
     if (parent !== null) this.#q.copyReleaseContents(parent.id, id);

@@ -334,3 +334,41 @@ describe("uploads", () => {
     expect((await env.BLOBS.list({ prefix: `repos/${repo}/` })).objects).toEqual([]);
   });
 });
+
+describe("discarding the open release", () => {
+  it("drops its changes, keeps the active release, and never gives its id to another", async ({ expect }) => {
+    const repo = uniqueRepo("discard");
+    await createRepo(repo);
+    await push(repo, "stable", "main", [makeDeb("hello", "1.0", "amd64")]);
+    await publish(repo, ["stable"]);
+    const served = await (await apt(repo, "dists/stable/InRelease")).text();
+    await push(repo, "stable", "main", [makeDeb("hello", "2.0", "amd64")]);
+    const { document } = await generate(repo, "stable");
+    expect(document.release).toBe("r2");
+
+    const active = await call(`/api/v1/repositories/${repo}/releases/r1`, { method: "DELETE" });
+    expect(active.status).toBe(409);
+    expect(await json(active)).toMatchObject({ error: { code: "release_immutable" } });
+    const discarded = await call(`/api/v1/repositories/${repo}/releases/r2`, { method: "DELETE" });
+    expect(discarded.status).toBe(200);
+    expect(await json(discarded)).toEqual({ discarded: "r2", parent: "r1" });
+    expect((await call(`/api/v1/repositories/${repo}/releases/r2`, { method: "DELETE" })).status).toBe(404);
+
+    // The active release is as it was, and a document signed for the discarded one is refused.
+    expect(await (await apt(repo, "dists/stable/InRelease")).text()).toBe(served);
+    const late = await submit(repo, "stable", await sign(document));
+    expect(late.status).toBeGreaterThanOrEqual(400);
+    const listed = await json<{ releases: { id: string; state: string }[] }>(
+      await call(`/api/v1/repositories/${repo}/releases`),
+    );
+    expect(listed.releases.map((r) => [r.id, r.state])).toEqual([["r1", "active"]]);
+    // The next release is r3, never r2 again.
+    await push(repo, "stable", "main", [makeDeb("hello", "3.0", "amd64")]);
+    const next = await generate(repo, "stable");
+    expect(next.document.release).toBe("r3");
+    const stale = await submit(repo, "stable", await sign(document));
+    expect(stale.status).toBeGreaterThanOrEqual(400);
+    await publish(repo, ["stable"]);
+    expect(await packagesOf(repo)).toEqual(["hello 1.0", "hello 3.0"]);
+  });
+});

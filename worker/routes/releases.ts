@@ -5,6 +5,7 @@
  *   POST /releases                      open a release {from: "active" | "empty" | id}
  *   GET  /releases                      list, newest first
  *   GET  /releases/:id                  show (dists, signatures, counts)
+ *   DELETE /releases/:id                discard the open release and what only it holds
  *   GET  /releases/:id/diff/:other      packages added and removed from :id to :other
  *   POST /releases/:id/activate         activate, or roll back to a retired release (admin)
  *   GET  /activations                   the activation log
@@ -71,6 +72,13 @@ releaseRoutes.get("/releases/:id/diff/:other", async (c) => {
   const from = parseWith(ReleaseIdSchema, c.req.param("id"), "release");
   const to = parseWith(ReleaseIdSchema, c.req.param("other"), "other");
   return c.json(unwrap(await repositoryStub(c.env, repo.scope).diffReleases(from, to)));
+});
+
+releaseRoutes.delete("/releases/:id", async (c) => {
+  const repo = c.get("repository");
+  await authorize(c, repo, "write");
+  const id = parseWith(ReleaseIdSchema, c.req.param("id"), "release");
+  return c.json(unwrap(await repositoryStub(c.env, repo.scope).discardRelease(id)));
 });
 
 releaseRoutes.post("/releases/:id/activate", async (c) => {
