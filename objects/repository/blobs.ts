@@ -3,6 +3,8 @@
  * scoped to its repository so that one tenant can never fetch another's content by hash.
  *
  *   repos/{owner}/{name}/blobs/sha256/{hex}   content, written once, put with R2's SHA-256 check
+ *   repos/{owner}/{name}/uploads/{hex}/{nonce} one multipart upload's parts, assembled; read back,
+ *                                              verified and copied to its content address, then deleted
  *
  * A blob is a `.deb`, an index file or chunk, a signature, or a pack: the new `.deb` files of one
  * batch upload back to back (worker/batch-upload.ts), each package recording its pack and offset.
@@ -15,6 +17,20 @@ export function blobKey(repositoryId: string, sha256: string): string {
 
 export function blobPrefix(repositoryId: string): string {
   return `repos/${repositoryId}/blobs/sha256/`;
+}
+
+/**
+ * Where one multipart upload is assembled: a key of its own (the nonce is fresh per upload), never
+ * a content address. Parts are untrusted until the whole is read back and verified, and an upload
+ * assembled at its content address would replace whatever is stored there, a published file
+ * included, before anything could be checked (DESIGN.md §4b).
+ */
+export function stagingKey(repositoryId: string, sha256: string, nonce: string): string {
+  return `${stagingPrefix(repositoryId)}${sha256}/${nonce}`;
+}
+
+export function stagingPrefix(repositoryId: string): string {
+  return `repos/${repositoryId}/uploads/`;
 }
 
 export interface BlobDigest {
