@@ -8,6 +8,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, it, vi } from "vitest";
 import { RepositoryObject } from "../../objects/repository/repository-object.ts";
+import { SINGLE_UPLOAD_LIMIT } from "../../worker/routes/packages.ts";
 import { storeDeb } from "../../worker/upload.ts";
 import {
   addPackages,
@@ -448,6 +449,62 @@ describe("multipart uploads are assembled apart from the blobs", () => {
     // The genuine id still works after all that.
     const upload = await multipartOf(repo, deb.sha256, deb.bytes);
     expect((await complete(repo, deb.sha256, upload)).status).toBe(201);
+  });
+
+  it("refuses a part above the limit from its Content-Length", async ({ expect }) => {
+    const repo = uniqueRepo("part-limit");
+    await createRepo(repo);
+    const deb = makeDeb("hello", "1.0", "amd64");
+    const { upload_id } = await multipartOf(repo, deb.sha256, deb.bytes);
+    const res = await call(
+      `/api/v1/repositories/${repo}/uploads/${deb.sha256}/parts/2?upload_id=${encodeURIComponent(upload_id)}`,
+      {
+        method: "PUT",
+        body: new ReadableStream({
+          start(c) {
+            c.enqueue(new Uint8Array(16));
+            c.close();
+          },
+        }),
+        headers: { "content-length": String(SINGLE_UPLOAD_LIMIT + 1) },
+        duplex: "half",
+      } as RequestInit,
+    );
+    expect(await errorOf(res)).toMatchObject({
+      status: 413,
+      code: "body_too_large",
+      details: { size: SINGLE_UPLOAD_LIMIT + 1, limit: SINGLE_UPLOAD_LIMIT },
+    });
+  });
+
+  it("refuses a part whose body is shorter or longer than its Content-Length with size_mismatch", async ({
+    expect,
+  }) => {
+    const repo = uniqueRepo("part-length");
+    await createRepo(repo);
+    const deb = makeDeb("hello", "1.0", "amd64");
+    const { upload_id } = await multipartOf(repo, deb.sha256, deb.bytes);
+    const partPath = `/api/v1/repositories/${repo}/uploads/${deb.sha256}/parts/2?upload_id=${encodeURIComponent(upload_id)}`;
+    const streamOf = (bytes: Uint8Array) =>
+      new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(bytes);
+          c.close();
+        },
+      });
+    const send = (bytes: Uint8Array, declared: number) =>
+      call(partPath, {
+        method: "PUT",
+        body: streamOf(bytes),
+        headers: { "content-length": String(declared) },
+        duplex: "half",
+      } as RequestInit);
+    expect(await errorOf(await send(deb.bytes.slice(0, 100), deb.size))).toMatchObject({
+      status: 400,
+      code: "size_mismatch",
+      details: { declared: deb.size, received: 100 },
+    });
+    expect(await errorOf(await send(deb.bytes, 100))).toMatchObject({ status: 400, code: "size_mismatch" });
   });
 
   it("gc removes a staging object its completing request left behind, and nothing published", async ({ expect }) => {

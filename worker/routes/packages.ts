@@ -60,9 +60,15 @@ packageRoutes.put("/blobs/:sha256", async (c) => {
   const sha256 = parseWith(Sha256Schema, c.req.param("sha256"), "sha256");
   const size = declaredLength(c.req.header("content-length"));
   if (size > SINGLE_UPLOAD_LIMIT) {
+    // Answered from the header alone, the body cancelled unread: otherwise the answer would wait
+    // until the client had sent all it declared, only for it to be thrown away. (Only here, where
+    // the body is known to be large: cancelling closes the connection, and a client still sending
+    // may then see the reset rather than the answer, which a small body's refusal must not risk.)
+    await c.req.raw.body?.cancel();
     return fail(
       "body_too_large",
       `a single upload is at most ${SINGLE_UPLOAD_LIMIT} bytes; use a multipart upload (POST …/uploads)`,
+      { size, limit: SINGLE_UPLOAD_LIMIT },
     );
   }
   const stub = repositoryStub(c.env, repo.id);
@@ -152,14 +158,34 @@ packageRoutes.put("/uploads/:sha256/parts/:part", async (c) => {
   if (!Number.isInteger(part) || part < 1 || part > 10_000)
     return fail("invalid_request", "part numbers run from 1 to 10000");
   const size = declaredLength(c.req.header("content-length"));
-  if (size > SINGLE_UPLOAD_LIMIT) return fail("body_too_large", `a part is at most ${SINGLE_UPLOAD_LIMIT} bytes`);
+  if (size > SINGLE_UPLOAD_LIMIT) {
+    // From the header alone, the body cancelled unread (see PUT /blobs/:sha256).
+    await c.req.raw.body?.cancel();
+    return fail("body_too_large", `a part is at most ${SINGLE_UPLOAD_LIMIT} bytes`, {
+      size,
+      limit: SINGLE_UPLOAD_LIMIT,
+    });
+  }
   const staged = stagedUpload(c, sha256, c.req.query("upload_id"));
   const body = c.req.raw.body;
   if (body === null) return fail("size_mismatch", "the request has no body");
+  const measured = measure(body);
   try {
-    const uploaded = await staged.upload.uploadPart(part, body.pipeThrough(new FixedLengthStream(size)));
+    const uploaded = await staged.upload.uploadPart(part, measured.stream.pipeThrough(new FixedLengthStream(size)));
     return c.json({ part_number: uploaded.partNumber, etag: uploaded.etag });
   } catch (cause) {
+    const { received, ended, failed } = measured.state();
+    if (received > size) {
+      return fail("size_mismatch", `the part's body is longer than the declared ${size} bytes (Content-Length)`, {
+        declared: size,
+      });
+    }
+    if (failed || (ended && received < size)) {
+      return fail("size_mismatch", `the part's body ended after ${received} of the declared ${size} bytes`, {
+        declared: size,
+        received,
+      });
+    }
     console.error("uploadPart failed", cause);
     return fail(
       "upload_not_found",
@@ -291,6 +317,44 @@ function stagedUpload(
     return fail("upload_not_found", "no such multipart upload: upload_id is not one POST …/uploads returned");
   const key = stagingKey(c.get("repository").id, sha256, nonce);
   return { key, upload: c.env.BLOBS.resumeMultipartUpload(key, r2UploadId) };
+}
+
+/**
+ * The body passed through unchanged, counting what arrived and whether it ended or failed, so that
+ * a failed part upload can say whether its body was short (`size_mismatch`) or the upload unknown.
+ */
+function measure(body: ReadableStream<Uint8Array>): {
+  stream: ReadableStream<Uint8Array>;
+  state: () => { received: number; ended: boolean; failed: boolean };
+} {
+  const reader = body.getReader();
+  let received = 0;
+  let ended = false;
+  let failed = false;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let next: ReadableStreamReadResult<Uint8Array>;
+      try {
+        next = await reader.read();
+      } catch (cause) {
+        // The runtime fails the read when the connection ends before Content-Length bytes came.
+        failed = true;
+        controller.error(cause);
+        return;
+      }
+      if (next.done) {
+        ended = true;
+        controller.close();
+        return;
+      }
+      received += next.value.length;
+      controller.enqueue(next.value);
+    },
+    async cancel(reason) {
+      await reader.cancel(reason);
+    },
+  });
+  return { stream, state: () => ({ received, ended, failed }) };
 }
 
 function declaredLength(header: string | undefined): number {
