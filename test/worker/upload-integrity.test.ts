@@ -3,7 +3,8 @@
  * deletes or overwrites nothing it did not create itself, and content reaches its address only
  * once it is verified. Each test aims a failing upload at the address of something the repository
  * serves (a signature, an index, a package) and then checks what apt and fsck would: the same
- * bytes under the same ETag, and no problems.
+ * bytes under the same ETag, and no problems. fsck matters here: apt's answers for a file it has
+ * fetched before may come from the edge cache, while fsck reads R2 itself.
  */
 import { env } from "cloudflare:workers";
 import { afterEach, describe, it, vi } from "vitest";
