@@ -113,10 +113,8 @@ async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
 }
 
-/** Where a batch's new files went: what this request wrote, and each packed file's place. */
+/** Where a batch's new files went: each packed file's place. */
 export interface StoredBatch {
-  /** The blobs this request wrote (a pack, or a lone file): what a refusal after storing removes. */
-  written: string[];
   /** The files kept in the pack, by SHA-256: the pack's address and where each file starts in it. */
   packed: Map<string, { pack: string; offset: number }>;
 }
@@ -129,6 +127,10 @@ export interface StoredBatch {
  * a file: every write is a billed Class A operation with its own latency, and locally each costs
  * miniflare's R2 simulator about 2 ms of CPU on the thread that also runs the Worker, which made
  * it two thirds of an ingest (bench/RESULTS.md). A lone new file is stored at its own address.
+ *
+ * Every file was parsed and hash-checked (parseBatch) and the batch admitted (the object's
+ * checkPackages) before this is called, so what reaches a content address is verified, and the
+ * puts are conditional: an address already taken keeps its bytes (DESIGN.md §4b).
  */
 export async function storeBatch(
   bucket: R2Bucket,
@@ -144,9 +146,10 @@ export async function storeBatch(
   const only = members.size === 1 ? [...members][0] : undefined;
   if (only !== undefined) {
     const [sha256, body] = only;
-    return { written: (await putNew(bucket, repositoryId, sha256, body)) ? [sha256] : [], packed: new Map() };
+    await putNew(bucket, repositoryId, sha256, body);
+    return { packed: new Map() };
   }
-  if (members.size === 0) return { written: [], packed: new Map() };
+  if (members.size === 0) return { packed: new Map() };
   // Hashed first, one file at a time, so that no copy of the whole pack is ever made: the put
   // then streams the files again, each read when R2 asks for more.
   const hash = createHash("sha256");
@@ -168,6 +171,6 @@ export async function storeBatch(
       else controller.enqueue(new Uint8Array(await body.arrayBuffer()));
     },
   });
-  const written = await putNew(bucket, repositoryId, pack, stream.pipeThrough(new FixedLengthStream(offset)));
-  return { written: written ? [pack] : [], packed };
+  await putNew(bucket, repositoryId, pack, stream.pipeThrough(new FixedLengthStream(offset)));
+  return { packed };
 }

@@ -4,8 +4,10 @@
  * by hash, and a repository deleted and created again under the same id shares nothing with its
  * predecessor (DESIGN.md §4b):
  *
- *   repos/{owner}/{name}/{uid}/blobs/sha256/{hex}   content, written once, put with R2's SHA-256 check
- *   repos/{owner}/{name}/blobs/sha256/{hex}         the same, for a repository created before uids
+ *   repos/{owner}/{name}/{uid}/blobs/sha256/{hex}     content, written once, put with R2's SHA-256 check
+ *   repos/{owner}/{name}/{uid}/uploads/{hex}/{nonce}  one multipart upload's parts, assembled; read back,
+ *                                                    verified and copied to its content address, then deleted
+ *   repos/{owner}/{name}/blobs/…, …/uploads/…        the same, for a repository created before uids
  *
  * A blob is a `.deb`, an index file or chunk, a signature, or a pack: the new `.deb` files of one
  * batch upload back to back (worker/batch-upload.ts), each package recording its pack and offset.
@@ -34,6 +36,20 @@ export function blobKey(scope: string, sha256: string): string {
 
 export function blobPrefix(scope: string): string {
   return `repos/${scope}/blobs/sha256/`;
+}
+
+/**
+ * Where one multipart upload is assembled: a key of its own (the nonce is fresh per upload), never
+ * a content address. Parts are untrusted until the whole is read back and verified, and an upload
+ * assembled at its content address would replace whatever is stored there, a published file
+ * included, before anything could be checked (DESIGN.md §4b).
+ */
+export function stagingKey(scope: string, sha256: string, nonce: string): string {
+  return `${stagingPrefix(scope)}${sha256}/${nonce}`;
+}
+
+export function stagingPrefix(scope: string): string {
+  return `repos/${scope}/uploads/`;
 }
 
 export interface BlobDigest {

@@ -1159,20 +1159,6 @@ export class Queries {
     this.#run("DELETE FROM packages WHERE sha256 = ?", sha256);
   }
 
-  /**
-   * Of these blobs, the ones no package stands on, neither as its own blob nor as its pack: what
-   * a refused batch upload may remove of what it wrote.
-   */
-  unreferencedBlobs(sha256s: readonly string[]): string[] {
-    const own = this.#allIn(
-      (marks) => `SELECT sha256 AS h FROM packages WHERE pack IS NULL AND sha256 IN (${marks})`,
-      sha256s,
-    );
-    const packs = this.#allIn((marks) => `SELECT DISTINCT pack AS h FROM packages WHERE pack IN (${marks})`, sha256s);
-    const used = new Set([...own, ...packs].map((r) => str(r.h)));
-    return sha256s.filter((h) => !used.has(h));
-  }
-
   /** Every blob hash still referenced by a row (packages, index files, Release files and signatures). */
   referencedHashes(): Set<string> {
     return new Set(this.blobPointers().map((p) => p.sha256));

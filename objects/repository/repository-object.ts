@@ -23,7 +23,7 @@ import {
   type UnsignedIndexDocument,
 } from "../../schema/index-document.ts";
 import type { Result } from "../../schema/result.ts";
-import { type BlobPart, blobKey, blobPrefix, putBytes, repositoryScope } from "./blobs.ts";
+import { type BlobPart, blobKey, blobPrefix, putBytes, repositoryScope, stagingPrefix } from "./blobs.ts";
 import { CHUNK_BYTES, IndexHasher, type WrittenChunk, writeChunks } from "./index-writer.ts";
 import { coveringIndex, groupBy } from "./keys.ts";
 import { Membership } from "./membership.ts";
@@ -254,6 +254,20 @@ export class RepositoryObject extends DurableObject<Env> {
   }
 
   /**
+   * Would `registerPackage` accept this upload now? The Worker asks after parsing an upload and
+   * before its bytes reach their content address, so a refused version writes nothing
+   * (worker/upload.ts). The same content as the bound one, or version reuse, is accepted.
+   */
+  async checkPackage(upload: UploadedPackage): Promise<Outcome<null>> {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    const { control, hashes } = upload;
+    return (
+      this.#versionConflict(s.value, control.package, control.version, control.architecture, hashes.sha256) ?? ok(null)
+    );
+  }
+
+  /**
    * Record a package whose bytes the Worker has stored and parsed. A (name, version, architecture)
    * is bound to one content forever unless the repository allows version reuse; the same content
    * again is an idempotent success.
@@ -301,16 +315,6 @@ export class RepositoryObject extends DurableObject<Env> {
     const plan = this.#planBatch(s.value, uploads, Date.now());
     if (!plan.ok) return plan;
     return ok({ missing: plan.value.records.map((r) => r.sha256) });
-  }
-
-  /**
-   * Of these blobs (what a batch upload wrote), the ones no package stands on, as its own blob or
-   * as its pack: what the Worker may delete again when the batch is refused after storing.
-   */
-  async unreferencedBlobs(sha256s: string[]): Promise<Outcome<string[]>> {
-    const s = this.#settings();
-    if (!s.ok) return s;
-    return ok(this.#q.unreferencedBlobs(sha256s));
   }
 
   /**
@@ -1067,6 +1071,11 @@ export class RepositoryObject extends DurableObject<Env> {
   /**
    * Delete what no release within retention needs: retired releases past retention, packages no
    * release refers to (after a grace period for fresh uploads), and the blobs nothing points at.
+   * This is the only place unreferenced blobs are removed: a refused or failed upload leaves what
+   * it stored, because another request may have stored or found the same bytes and be about to
+   * register them (DESIGN.md §4b); the grace period covers that window. Multipart staging objects
+   * (objects/repository/blobs.ts stagingKey) whose completing request died before deleting them
+   * go after the same grace period; counted with the blobs.
    */
   async gc(options: {
     graceSeconds: number;
@@ -1076,30 +1085,43 @@ export class RepositoryObject extends DurableObject<Env> {
     const s = this.#settings();
     if (!s.ok) return s;
     const now = Date.now();
-    const grace = options.graceSeconds * 1000;
+    const before = now - options.graceSeconds * 1000;
     const expired = this.#q.expiredReleases(now - s.value.retentionSeconds * 1000);
     const packages = this.ctx.storage.transactionSync(() => {
       for (const id of expired) this.#q.deleteRelease(id);
-      const gone = this.#q.unreferencedPackages(now - grace);
+      const gone = this.#q.unreferencedPackages(before);
       for (const sha of gone) this.#q.deletePackage(sha);
       return gone.length;
     });
     const referenced = this.#q.referencedHashes();
-    let blobs = 0;
+    const blobs = await this.#sweep(blobPrefix(s.value.scope), before, (sha256) => referenced.has(sha256));
+    const staged = await this.#sweep(stagingPrefix(s.value.scope), before, () => false);
+    return ok({
+      releases_deleted: expired,
+      packages_deleted: packages,
+      blobs_deleted: blobs.count + staged.count,
+      bytes_freed: blobs.bytes + staged.bytes,
+    });
+  }
+
+  /** Delete the R2 objects under `prefix` stored before `before` that `keep` (given the rest of the key) does not keep. */
+  async #sweep(
+    prefix: string,
+    before: number,
+    keep: (rest: string) => boolean,
+  ): Promise<{ count: number; bytes: number }> {
+    let count = 0;
     let bytes = 0;
-    const prefix = blobPrefix(s.value.scope);
     let cursor: string | undefined;
     do {
       const page = await this.env.BLOBS.list({ prefix, cursor });
-      const doomed = page.objects.filter(
-        (o) => !referenced.has(o.key.slice(prefix.length)) && o.uploaded.getTime() <= now - grace,
-      );
+      const doomed = page.objects.filter((o) => !keep(o.key.slice(prefix.length)) && o.uploaded.getTime() <= before);
       if (doomed.length > 0) await this.env.BLOBS.delete(doomed.map((o) => o.key));
-      blobs += doomed.length;
+      count += doomed.length;
       bytes += doomed.reduce((n, o) => n + o.size, 0);
       cursor = page.truncated ? page.cursor : undefined;
     } while (cursor !== undefined);
-    return ok({ releases_deleted: expired, packages_deleted: packages, blobs_deleted: blobs, bytes_freed: bytes });
+    return { count, bytes };
   }
 
   // private helpers

@@ -145,6 +145,32 @@ describe("uploadFiles", () => {
     expect(uploaded.map((u) => [u.name, u.status])).toEqual(files.map((_, i) => [`retry${i}`, "uploaded"]));
   });
 
+  it("sends a file above the multipart threshold in parts, which the server assembles apart and verifies", async ({
+    expect,
+  }) => {
+    const repo = await newRepo();
+    // Two parts: the server's part size (5 MiB) and the rest.
+    const big = largeDeb("parted", 6 * 1024 * 1024);
+    const { client, calls } = recordingClient(repo);
+    const [uploaded] = await uploadFiles(client, repo, [big], capture().output, {
+      multipartThreshold: 1024 * 1024,
+      batchFileLimit: 1024 * 1024,
+    });
+    const sha256 = hashBytes(readFileSync(big)).sha256;
+    expect(uploaded).toMatchObject({ name: "parted", sha256, status: "uploaded" });
+    expect(calls).toEqual([
+      "POST /blobs/lookup",
+      "POST /uploads",
+      `PUT /uploads/${sha256}/parts/1`,
+      `PUT /uploads/${sha256}/parts/2`,
+      `POST /uploads/${sha256}/complete`,
+    ]);
+    const held = await fetch(`${stack.endpoint}/api/v1/repositories/${repo}/blobs/${sha256}`, {
+      headers: { authorization: `Bearer ${stack.token}` },
+    });
+    expect(await held.json()).toMatchObject({ package: { name: "parted", size: readFileSync(big).length } });
+  });
+
   it("names the file the server refused, and the batch's files when the refusal concerns them all", async ({
     expect,
   }) => {

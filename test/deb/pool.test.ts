@@ -27,8 +27,19 @@ describe("pool paths", () => {
     expect(debFileName({ package: "a", version: "3:1.0", architecture: "all" })).toBe("a_1.0_all.deb");
   });
 
-  it.for(["", "Main", "../main", "main/extra", "ma in", "-main"])("refuses component %j", (component, { expect }) => {
-    const r = poolPath(component, { package: "a", source: "a", version: "1", architecture: "all" });
-    expect(r.ok ? "accepted" : r.error.code).toBe("bad_component");
-  });
+  it.for(["stable/v17", "updates/main", "a/b/c/d"])(
+    "accepts component %j, each segment a component name",
+    (component, { expect }) => {
+      const r = poolPath(component, { package: "a", source: "a", version: "1", architecture: "all" });
+      expect(r.ok && r.value).toBe(`pool/${component}/a/a/a_1_all.deb`);
+    },
+  );
+
+  it.for(["", "Main", "../main", "main/..", "main//extra", "/main", "main/", "a/b/c/d/e", "ma in", "-main", "main/-x"])(
+    "refuses component %j",
+    (component, { expect }) => {
+      const r = poolPath(component, { package: "a", source: "a", version: "1", architecture: "all" });
+      expect(r.ok ? "accepted" : r.error.code).toBe("bad_component");
+    },
+  );
 });

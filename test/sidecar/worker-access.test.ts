@@ -175,6 +175,28 @@ describe("roles through the Worker and the sidecar", () => {
     expect(mine.tokens.every((t) => t.account === "viewer-acct")).toBe(true);
   });
 
+  it("lets one of two simultaneous creates of a repository win, and the other leave its registration alone", async ({
+    expect,
+  }) => {
+    // Both pass the Worker's existence check before either inserts; the one D1 refuses must not
+    // take the winner's registration (and its creator's admin grant) from the account layer.
+    for (const n of [1, 2, 3]) {
+      const id = `acme/twice-${n}`;
+      const create = async () => {
+        const res = await call("/admin/v1/repositories", sidecar.adminToken, {
+          method: "POST",
+          body: JSON.stringify({ id }),
+        });
+        await res.body?.cancel();
+        return res.status;
+      };
+      expect((await Promise.all([create(), create()])).sort()).toEqual([201, 409]);
+      const grants = await call(`/api/v1/repositories/${id}/access`, sidecar.adminToken);
+      expect(grants.status, id).toBe(200);
+      expect(((await grants.json()) as { grants: { role: string }[] }).grants.map((g) => g.role)).toEqual(["admin"]);
+    }
+  });
+
   it("fails writes closed when the sidecar is down, and keeps public reads going", async ({ expect }) => {
     // Warm the cache for a private read, then take the sidecar away.
     expect((await call("/api/v1/repositories/acme/alpha/packages", tokens.viewer?.token ?? "")).status).toBe(200);

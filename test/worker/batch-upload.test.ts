@@ -277,23 +277,6 @@ describe("a batch's pack: served, checked and collected like any blob", () => {
     await env.BLOBS.delete(await packKeyOf(repo, pack));
     expect((await fsck(repo)).problems).toEqual([{ sha256: packHash, kind: "pack", problem: "missing" }]);
   });
-
-  it("tells a refused batch which of its blobs no package stands on", async ({ expect }) => {
-    const repo = uniqueRepo("pack-orphans");
-    await createRepo(repo);
-    const debs = [makeDeb("held", "1.0", "amd64"), makeDeb("also", "1.0", "amd64")];
-    const pack = sha256Hex(concat(debs.map((d) => d.bytes)));
-    expect((await batchOf(repo, debs)).status).toBe(201);
-    const lone = makeDeb("lone", "1.0", "amd64");
-    expect((await uploadDeb(repo, lone)).status).toBe(201);
-    const stub = await stubOf(repo);
-    const nobody = "0".repeat(64);
-    // The pack and the lone file are needed; the packed files' own addresses were never written.
-    expect(await stub.unreferencedBlobs([pack, lone.sha256, nobody, ...debs.map((d) => d.sha256)])).toEqual({
-      ok: true,
-      value: [nobody, ...debs.map((d) => d.sha256)],
-    });
-  });
 });
 
 describe("POST …/blobs refuses a bad batch whole, before storing anything", () => {

@@ -38,9 +38,6 @@ adminRoutes.post("/repositories", async (c) => {
       return fail("hostname_taken", `hostname ${host} already serves another repository`);
     }
   }
-  // The account layer learns of the repository first (its creator becomes its admin), so a failure
-  // there leaves nothing behind.
-  await registerWithSidecar(c, "POST", "/v1/repositories", JSON.stringify({ id: input.id }), principal);
   const platform = platformBase(c.req.url, input.id);
   // The scheme the platform is reached with: https when deployed, http under `wrangler dev`, where a
   // hostname is reached through the local Worker as an HTTP proxy. The Release's `Snapshots:`
@@ -51,6 +48,10 @@ adminRoutes.post("/repositories", async (c) => {
   // A fresh creation id: this lifetime's object, blobs and cache entries are its own (DESIGN.md §4b).
   const uid = newRepositoryUid();
   const scope = repositoryScope(input.id, uid);
+  // D1's unique keys (repository id, hostname) decide between simultaneous creates, before
+  // anything else is touched: the one refused here has created nothing, so it undoes nothing.
+  // Undoing the account layer's registration here would take it, and its creator's admin grant,
+  // from the create that won (DESIGN.md §4b).
   try {
     await c.env.DB.batch([
       c.env.DB.prepare(
@@ -62,10 +63,11 @@ adminRoutes.post("/repositories", async (c) => {
     ]);
   } catch (cause) {
     console.error("creating a repository row failed", cause);
-    await registerWithSidecar(c, "DELETE", `/v1/repositories/${input.id}`, "", principal).catch(() => undefined);
     return fail("repository_exists", `repository ${input.id} or one of its hostnames already exists`);
   }
   try {
+    // The account layer learns of the repository (its creator becomes its admin), then its object.
+    await registerWithSidecar(c, "POST", "/v1/repositories", JSON.stringify({ id: input.id }), principal);
     unwrap(
       await repositoryStub(c.env, scope).configure({
         id: input.id,
@@ -76,11 +78,13 @@ adminRoutes.post("/repositories", async (c) => {
       }),
     );
   } catch (cause) {
-    // Leave no half-created repository behind: the edge must not route to an unconfigured object.
+    // Leave no half-created repository behind: the edge must not route to a repository the
+    // account layer or the object does not know. The rows are this request's own.
     await c.env.DB.batch([
       c.env.DB.prepare("DELETE FROM hostnames WHERE repository_id = ?").bind(input.id),
       c.env.DB.prepare("DELETE FROM repositories WHERE id = ?").bind(input.id),
     ]);
+    forgetRepository(input.id);
     throw cause;
   }
   forgetRepository(input.id);

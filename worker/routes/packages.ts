@@ -8,17 +8,21 @@
  *                                       .deb named by its SHA-256 (curl -F "$sha256=@pkg.deb"); Content-Length
  *                                       required, ≤ 1000 files, ≤ 32 MiB in all, ≤ 8 MiB each; all or nothing
  *                                       → {packages: [{package, created}]} in request order (worker/batch-upload.ts)
- *   POST /uploads                       start a multipart upload {sha256, size}
- *   PUT  /uploads/:sha256/parts/:n      one part (?upload_id=…)
- *   POST /uploads/:sha256/complete      {upload_id, parts} → verified and registered
+ *   POST /uploads                       start a multipart upload {sha256, size} → {upload_id, …}
+ *   PUT  /uploads/:sha256/parts/:n      one part (?upload_id=…; Content-Length required, ≤ 100 MB)
+ *   POST /uploads/:sha256/complete      {upload_id, parts} → verified, stored and registered
  *   DELETE /uploads/:sha256             abort (?upload_id=…)
  *   POST /packages                      add uploaded packages to a dist/component of the open release
  *   POST /packages/remove               remove packages from a dist of the open release
  *   GET  /packages                      list (release, dist, component, architecture, name)
+ *
+ * No request here deletes or replaces a blob (DESIGN.md §4b). Content reaches its address only
+ * once verified (worker/upload.ts); a multipart upload is assembled under a staging key of its own
+ * and copied to its address from there; what a refused registration leaves stored is `gc`'s.
  */
 import { type Context, Hono } from "hono";
 import type { DebInfo } from "../../deb/deb-reader.ts";
-import { blobKey, PART_SIZE } from "../../objects/repository/blobs.ts";
+import { PART_SIZE, stagingKey } from "../../objects/repository/blobs.ts";
 import type { PackageSummary } from "../../objects/repository/repository-object.ts";
 import {
   AddPackagesSchema,
@@ -34,7 +38,7 @@ import { BATCH_MAX_BYTES, parseBatch, storeBatch } from "../batch-upload.ts";
 import type { ApiEnv } from "../context.ts";
 import { fail, jsonBody, parseWith, unwrap } from "../errors.ts";
 import { repositoryStub } from "../stub.ts";
-import { storeDeb, verifyStoredDeb } from "../upload.ts";
+import { type Admission, storeDeb } from "../upload.ts";
 
 /** Workers refuse request bodies above this on the common plans (DESIGN.md §7); larger files go multipart. */
 export const SINGLE_UPLOAD_LIMIT = 100 * 1024 * 1024;
@@ -56,9 +60,15 @@ packageRoutes.put("/blobs/:sha256", async (c) => {
   const sha256 = parseWith(Sha256Schema, c.req.param("sha256"), "sha256");
   const size = declaredLength(c.req.header("content-length"));
   if (size > SINGLE_UPLOAD_LIMIT) {
+    // Answered from the header alone, the body cancelled unread: otherwise the answer would wait
+    // until the client had sent all it declared, only for it to be thrown away. (Only here, where
+    // the body is known to be large: cancelling closes the connection, and a client still sending
+    // may then see the reset rather than the answer, which a small body's refusal must not risk.)
+    await c.req.raw.body?.cancel();
     return fail(
       "body_too_large",
       `a single upload is at most ${SINGLE_UPLOAD_LIMIT} bytes; use a multipart upload (POST …/uploads)`,
+      { size, limit: SINGLE_UPLOAD_LIMIT },
     );
   }
   const stub = repositoryStub(c.env, repo.scope);
@@ -69,7 +79,9 @@ packageRoutes.put("/blobs/:sha256", async (c) => {
   }
   const body = c.req.raw.body;
   if (body === null) return fail("size_mismatch", "the request has no body");
-  const parsed = unwrap(await storeDeb(c.env.BLOBS, repo.scope, sha256, size, body));
+  const parsed = unwrap(
+    await storeDeb(c.env.BLOBS, repo.scope, { sha256, size }, body, { source: "request", admit: admission(c) }),
+  );
   return register(c, parsed);
 });
 
@@ -112,33 +124,15 @@ packageRoutes.post("/blobs", async (c) => {
   const stub = repositoryStub(c.env, repo.scope);
   // Refusals (a version conflict) come back before anything is written.
   const { missing } = unwrap(await stub.checkPackages(uploads));
-  // Only what no registered package stands on is removed: a concurrent upload of the same bytes
-  // may have registered them (or the same pack) since the check, and its packages must keep their
-  // blob. A failed clean-up leaves unreferenced blobs, which `gc` removes; it must not hide the
-  // refusal being reported.
-  const { written, packed } = await storeBatch(c.env.BLOBS, repo.scope, files, new Set(missing));
-  const discard = async () => {
-    if (written.length === 0) return;
-    try {
-      const orphans = unwrap(await stub.unreferencedBlobs(written));
-      if (orphans.length > 0) await c.env.BLOBS.delete(orphans.map((sha256) => blobKey(repo.scope, sha256)));
-    } catch (cause) {
-      console.error("removing the blobs of a refused batch failed", cause);
-    }
-  };
-  let packages: { package: PackageSummary; created: boolean }[];
-  try {
-    const placed = uploads.map((u) => {
-      const place = packed.get(u.hashes.sha256);
-      return place === undefined ? u : { ...u, packed: place };
-    });
-    packages = unwrap(await stub.registerPackages(placed)).packages;
-  } catch (refusal) {
-    // Refused after all (a version bound by a concurrent upload since the check), or the call
-    // failed: nothing of this batch stays behind.
-    await discard();
-    throw refusal;
-  }
+  const { packed } = await storeBatch(c.env.BLOBS, repo.scope, files, new Set(missing));
+  const placed = uploads.map((u) => {
+    const place = packed.get(u.hashes.sha256);
+    return place === undefined ? u : { ...u, packed: place };
+  });
+  // Refused after all (a version bound by a concurrent upload since the check) or a failed call:
+  // what was stored stays for `gc`, never removed here. A concurrent upload of the same bytes may
+  // have found it stored (its put was then a no-op) and be about to register it (DESIGN.md §4b).
+  const { packages } = unwrap(await stub.registerPackages(placed));
   return c.json({ packages }, packages.some((p) => p.created) ? 201 : 200);
 });
 
@@ -148,8 +142,12 @@ packageRoutes.post("/uploads", async (c) => {
   const input = await jsonBody(c, CreateUploadSchema);
   const existing = unwrap(await repositoryStub(c.env, repo.scope).hasPackage(input.sha256));
   if (existing !== null) return c.json({ package: existing, created: false });
-  const upload = await c.env.BLOBS.createMultipartUpload(blobKey(repo.scope, input.sha256));
-  return c.json({ upload_id: upload.uploadId, sha256: input.sha256, part_size: PART_SIZE }, 201);
+  const nonce = randomNonce();
+  const upload = await c.env.BLOBS.createMultipartUpload(stagingKey(repo.scope, input.sha256, nonce), {
+    customMetadata: { size: String(input.size) },
+  });
+  // The nonce names the staging key; clients treat the whole as opaque.
+  return c.json({ upload_id: `${nonce}.${upload.uploadId}`, sha256: input.sha256, part_size: PART_SIZE }, 201);
 });
 
 packageRoutes.put("/uploads/:sha256/parts/:part", async (c) => {
@@ -159,17 +157,35 @@ packageRoutes.put("/uploads/:sha256/parts/:part", async (c) => {
   const part = Number(c.req.param("part"));
   if (!Number.isInteger(part) || part < 1 || part > 10_000)
     return fail("invalid_request", "part numbers run from 1 to 10000");
-  const uploadId = c.req.query("upload_id");
-  if (!uploadId) return fail("invalid_request", "upload_id is required (from POST …/uploads)");
   const size = declaredLength(c.req.header("content-length"));
-  if (size > SINGLE_UPLOAD_LIMIT) return fail("body_too_large", `a part is at most ${SINGLE_UPLOAD_LIMIT} bytes`);
+  if (size > SINGLE_UPLOAD_LIMIT) {
+    // From the header alone, the body cancelled unread (see PUT /blobs/:sha256).
+    await c.req.raw.body?.cancel();
+    return fail("body_too_large", `a part is at most ${SINGLE_UPLOAD_LIMIT} bytes`, {
+      size,
+      limit: SINGLE_UPLOAD_LIMIT,
+    });
+  }
+  const staged = stagedUpload(c, sha256, c.req.query("upload_id"));
   const body = c.req.raw.body;
   if (body === null) return fail("size_mismatch", "the request has no body");
-  const upload = c.env.BLOBS.resumeMultipartUpload(blobKey(repo.scope, sha256), uploadId);
+  const measured = measure(body);
   try {
-    const uploaded = await upload.uploadPart(part, body.pipeThrough(new FixedLengthStream(size)));
+    const uploaded = await staged.upload.uploadPart(part, measured.stream.pipeThrough(new FixedLengthStream(size)));
     return c.json({ part_number: uploaded.partNumber, etag: uploaded.etag });
   } catch (cause) {
+    const { received, ended, failed } = measured.state();
+    if (received > size) {
+      return fail("size_mismatch", `the part's body is longer than the declared ${size} bytes (Content-Length)`, {
+        declared: size,
+      });
+    }
+    if (failed || (ended && received < size)) {
+      return fail("size_mismatch", `the part's body ended after ${received} of the declared ${size} bytes`, {
+        declared: size,
+        received,
+      });
+    }
     console.error("uploadPart failed", cause);
     return fail(
       "upload_not_found",
@@ -183,9 +199,9 @@ packageRoutes.post("/uploads/:sha256/complete", async (c) => {
   await authorize(c, repo, "write");
   const sha256 = parseWith(Sha256Schema, c.req.param("sha256"), "sha256");
   const input = await jsonBody(c, CompleteUploadSchema);
-  const upload = c.env.BLOBS.resumeMultipartUpload(blobKey(repo.scope, sha256), input.upload_id);
+  const staged = stagedUpload(c, sha256, input.upload_id);
   try {
-    await upload.complete(input.parts.map((p) => ({ partNumber: p.part_number, etag: p.etag })));
+    await staged.upload.complete(input.parts.map((p) => ({ partNumber: p.part_number, etag: p.etag })));
   } catch (cause) {
     console.error("completing a multipart upload failed", cause);
     return fail(
@@ -193,7 +209,32 @@ packageRoutes.post("/uploads/:sha256/complete", async (c) => {
       "the multipart upload could not be completed: unknown upload_id, or a part is missing or too small (every part but the last must be the same size, at least 5 MiB)",
     );
   }
-  const parsed = unwrap(await verifyStoredDeb(c.env.BLOBS, repo.scope, sha256));
+  // The staging object now exists, made by this request: it goes whatever happens next. Its bytes
+  // are read once, through deb/'s reader and into the content address, as a single upload's are.
+  let parsed: DebInfo;
+  try {
+    const object = await c.env.BLOBS.get(staged.key);
+    if (object === null) return fail("upload_not_found", "the completed upload is not in storage");
+    const declared = Number(object.customMetadata?.size);
+    if (object.size !== declared) {
+      await object.body.cancel();
+      return fail("size_mismatch", `the uploaded parts hold ${object.size} bytes, not the declared ${declared}`, {
+        declared,
+        received: object.size,
+      });
+    }
+    parsed = unwrap(
+      await storeDeb(c.env.BLOBS, repo.scope, { sha256, size: object.size }, object.body, {
+        source: "staged",
+        admit: admission(c),
+      }),
+    );
+  } finally {
+    // A failed delete leaves the staging object to `gc`; it must not hide this request's answer.
+    await c.env.BLOBS.delete(staged.key).catch((cause: unknown) => {
+      console.error("deleting a multipart upload's staging object failed", cause);
+    });
+  }
   return register(c, parsed);
 });
 
@@ -201,10 +242,10 @@ packageRoutes.delete("/uploads/:sha256", async (c) => {
   const repo = c.get("repository");
   await authorize(c, repo, "write");
   const sha256 = parseWith(Sha256Schema, c.req.param("sha256"), "sha256");
-  const uploadId = c.req.query("upload_id");
-  if (!uploadId) return fail("invalid_request", "upload_id is required");
+  const staged = stagedUpload(c, sha256, c.req.query("upload_id"));
   try {
-    await c.env.BLOBS.resumeMultipartUpload(blobKey(repo.scope, sha256), uploadId).abort();
+    // Only the upload's own staging: its parts, never a stored blob.
+    await staged.upload.abort();
   } catch {
     return fail("upload_not_found", "no such multipart upload");
   }
@@ -232,22 +273,89 @@ packageRoutes.get("/packages", async (c) => {
   return c.json(unwrap(await repositoryStub(c.env, repo.scope).listPackages(filter)));
 });
 
+/**
+ * Record a stored, verified package with the object. A refusal here (a version bound by a
+ * concurrent upload since the check before storing) or a failed call leaves the blob where it is:
+ * another request may have stored or found the same bytes and be about to register them, and only
+ * `gc`, which knows what rows point at and waits out a grace period, removes unreferenced blobs
+ * (DESIGN.md §4b).
+ */
 async function register(c: Context<ApiEnv>, parsed: DebInfo) {
   const repo = c.get("repository");
-  let registered: Awaited<ReturnType<typeof unwrapRegistered>>;
-  try {
-    registered = unwrapRegistered(
-      await repositoryStub(c.env, repo.scope).registerPackage({ control: parsed.control, hashes: parsed.hashes }),
-    );
-  } catch (refusal) {
-    // Refused (version_exists): the bytes just stored must not stay behind.
-    await c.env.BLOBS.delete(blobKey(repo.scope, parsed.hashes.sha256));
-    throw refusal;
-  }
+  const registered = unwrapRegistered(
+    await repositoryStub(c.env, repo.scope).registerPackage({ control: parsed.control, hashes: parsed.hashes }),
+  );
   return c.json(registered, registered.created ? 201 : 200);
 }
 
 const unwrapRegistered = unwrap<{ package: PackageSummary; created: boolean }>;
+
+/** The object's version rules, asked before an upload's bytes reach their address (worker/upload.ts). */
+function admission(c: Context<ApiEnv>): Admission {
+  const stub = repositoryStub(c.env, c.get("repository").scope);
+  return async (info) => stub.checkPackage({ control: info.control, hashes: info.hashes });
+}
+
+/** A fresh 128-bit nonce (hex) naming one multipart upload's staging key. */
+function randomNonce(): string {
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** `{nonce}.{R2's upload id}`, as POST /uploads hands it out; R2's id is opaque and may hold dots. */
+const UPLOAD_ID = /^([0-9a-f]{32})\.(.+)$/s;
+
+/** The R2 multipart upload (and its staging key) that an upload_id names, or the refusal. */
+function stagedUpload(
+  c: Context<ApiEnv>,
+  sha256: string,
+  uploadId: string | undefined,
+): { key: string; upload: R2MultipartUpload } {
+  if (!uploadId) return fail("invalid_request", "upload_id is required (from POST …/uploads)");
+  const match = UPLOAD_ID.exec(uploadId);
+  const [, nonce, r2UploadId] = match ?? [];
+  if (nonce === undefined || r2UploadId === undefined)
+    return fail("upload_not_found", "no such multipart upload: upload_id is not one POST …/uploads returned");
+  const key = stagingKey(c.get("repository").scope, sha256, nonce);
+  return { key, upload: c.env.BLOBS.resumeMultipartUpload(key, r2UploadId) };
+}
+
+/**
+ * The body passed through unchanged, counting what arrived and whether it ended or failed, so that
+ * a failed part upload can say whether its body was short (`size_mismatch`) or the upload unknown.
+ */
+function measure(body: ReadableStream<Uint8Array>): {
+  stream: ReadableStream<Uint8Array>;
+  state: () => { received: number; ended: boolean; failed: boolean };
+} {
+  const reader = body.getReader();
+  let received = 0;
+  let ended = false;
+  let failed = false;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let next: ReadableStreamReadResult<Uint8Array>;
+      try {
+        next = await reader.read();
+      } catch (cause) {
+        // The runtime fails the read when the connection ends before Content-Length bytes came.
+        failed = true;
+        controller.error(cause);
+        return;
+      }
+      if (next.done) {
+        ended = true;
+        controller.close();
+        return;
+      }
+      received += next.value.length;
+      controller.enqueue(next.value);
+    },
+    async cancel(reason) {
+      await reader.cancel(reason);
+    },
+  });
+  return { stream, state: () => ({ received, ended, failed }) };
+}
 
 function declaredLength(header: string | undefined): number {
   if (header === undefined) return fail("length_required", "uploads need a Content-Length header");
