@@ -155,7 +155,20 @@ export class RepositoryObject extends DurableObject<Env> {
     super(ctx, env);
     this.#q = new Queries(ctx.storage.sql);
     this.#membership = new Membership(this.#q);
-    void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
+    void ctx.blockConcurrencyWhile(async () => {
+      migrate(ctx.storage);
+      await this.#resumePointer();
+    });
+  }
+
+  /**
+   * An activation this object committed but D1 never confirmed must have a pointer write coming:
+   * one left by an object that died before it could record the retry (code older than
+   * `#publishPointer`), or whose alarm was lost, gets one now.
+   */
+  async #resumePointer(): Promise<void> {
+    if (this.#q.settings() === null || this.#q.pendingActivations() === 0) return;
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
   }
 
   // configuration
@@ -198,6 +211,11 @@ export class RepositoryObject extends DurableObject<Env> {
    * it from D1, so the edge no longer routes to it).
    */
   async destroy(): Promise<Outcome<{ blobs_deleted: number }>> {
+    // After any activation or pointer retry under way: none of them may write a pointer afterwards.
+    return this.#exclusive(() => this.#destroy());
+  }
+
+  async #destroy(): Promise<Outcome<{ blobs_deleted: number }>> {
     const s = this.#settings();
     if (!s.ok) return s;
     let deleted = 0;
@@ -787,12 +805,18 @@ export class RepositoryObject extends DurableObject<Env> {
     });
   }
 
-  /** Retry a D1 pointer write that failed during an activation. */
+  /**
+   * Write the D1 pointer of an activation that is not visible yet: one whose write failed, or
+   * whose object died before or during it (see `#publishPointer`). Taken in turn with
+   * activations, so pointers are written in the order releases were activated. Retried while D1
+   * fails; not once the repository's row is gone (deleted), which would otherwise loop forever.
+   */
   override async alarm(): Promise<void> {
-    if (this.#q.pendingActivations() === 0) return;
-    const s = this.#q.settings();
-    if (s === null) return;
-    if (!(await this.#syncPointer(s))) await this.ctx.storage.setAlarm(Date.now() + SYNC_RETRY_MS);
+    await this.#exclusive(async () => {
+      const s = this.#q.settings();
+      if (s === null || this.#q.pendingActivations() === 0) return;
+      if ((await this.#syncPointer(s)) === "failed") await this.ctx.storage.setAlarm(Date.now() + SYNC_RETRY_MS);
+    });
   }
 
   // apt serving
@@ -1331,7 +1355,10 @@ export class RepositoryObject extends DurableObject<Env> {
     const now = Date.now();
     const active = this.#q.releaseInState("active");
     if (r.state === "active") {
-      if (this.#q.pendingActivations() > 0 && !(await this.#syncPointer(s))) return this.#pending(id);
+      if (this.#q.pendingActivations() > 0) {
+        const refused = await this.#publishPointer(s, id);
+        if (refused) return refused;
+      }
       return ok({ release: r.id, previous: r.parent, activated_at: new Date(r.activatedAt ?? now).toISOString() });
     }
     if (r.state === "retired" && !isRetained(r, now - s.retentionSeconds * 1000)) {
@@ -1354,37 +1381,63 @@ export class RepositoryObject extends DurableObject<Env> {
       this.#q.switchActive(r.id, now);
       this.#q.insertActivation(r.id, active?.id ?? null, now);
     });
-    if (!(await this.#syncPointer(s))) return this.#pending(id);
+    const refused = await this.#publishPointer(s, id);
+    if (refused) return refused;
     return ok({ release: r.id, previous: active?.id ?? null, activated_at: new Date(now).toISOString() });
   }
 
-  #pending(id: string): Outcome<never> {
-    void this.ctx.storage.setAlarm(Date.now() + SYNC_RETRY_MS);
-    return err(
-      "activation_pending",
-      `release ${id} is activated but not yet visible at the edge; the pointer write is retried automatically, or repeat the request`,
-      { release: id },
-    );
+  /**
+   * Make D1's pointer name the active release, after an activation was committed (or found
+   * pending). The retry is scheduled before the write is sent, with no I/O in between: the alarm
+   * is stored in the same output-gated step as the commit, and the output gate holds the D1
+   * request until both are on disk. However the object dies from then on (before, during or
+   * after the write), its alarm writes the pointer; a constructor finding activations pending
+   * with no alarm schedules one too (`#resumePointer`). Returns the refusal to answer, or null.
+   */
+  async #publishPointer(s: Settings, id: string): Promise<Outcome<never> | null> {
+    await this.ctx.storage.setAlarm(Date.now() + SYNC_RETRY_MS);
+    const written = await this.#syncPointer(s);
+    if (written === "failed") {
+      return err(
+        "activation_pending",
+        `release ${id} is active in the repository, but the edge still serves the previous release: writing its pointer to D1 failed. The repository retries on its own every few seconds; \`armor release activate ${id}\` retries now`,
+        { release: id },
+      );
+    }
+    await this.ctx.storage.deleteAlarm();
+    if (written === "gone") {
+      return err(
+        "repository_not_found",
+        `repository ${s.id} was deleted at the edge while release ${id} was activated`,
+      );
+    }
+    return null;
   }
 
   /**
    * Write the active pointer to D1, which every edge request reads. The edge serves whatever
    * release D1 names, so until this succeeds the old release stays fully visible; only once it
    * succeeds is the activation logged as visible (the time snapshot URLs resolve against).
+   * "gone": the repository's row is no longer in D1 (it is being deleted), and retrying would
+   * never succeed; D1 rows are never recreated for this object's lifetime, only for a successor
+   * created after `destroy`, which clears this object's activations and alarm.
    */
-  async #syncPointer(s: Settings): Promise<boolean> {
+  async #syncPointer(s: Settings): Promise<"written" | "failed" | "gone"> {
     const active = this.#q.releaseInState("active");
     try {
       const result = await this.env.DB.prepare("UPDATE repositories SET active_release = ? WHERE id = ?")
         .bind(active?.id ?? null, s.id)
         .run();
-      if (result.meta.changes !== 1) return false;
+      if (result.meta.changes === 0) {
+        console.error(`no D1 row for repository ${s.id}: its pointer is not written, nor retried`);
+        return "gone";
+      }
     } catch (cause) {
       console.error("writing the active release pointer to D1 failed", cause);
-      return false;
+      return "failed";
     }
     this.#q.markActivationsVisible(Date.now());
-    return true;
+    return "written";
   }
 }
 
