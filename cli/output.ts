@@ -88,7 +88,7 @@ function hintFor(error: ServerError): string | undefined {
     case "stale_generation":
       return "run `armor index generate` again and sign the new document (`armor publish` does this for you)";
     case "untrusted_key":
-      return "add the public key with `armor key add --repository R key.asc`, or sign with a trusted key";
+      return "sign with a key `armor key list` shows as trusted, or add yours with `armor key add --repository R key.asc`";
     case "version_exists":
       return "bump the package version; this repository does not allow reusing a version";
     case "repository_not_found":

@@ -34,6 +34,7 @@ import {
   type IndexFileRecord,
   type IndexKey,
   type IndexRow,
+  type KeyRecord,
   type MemberRecord,
   type PackageRecord,
   Queries,
@@ -41,7 +42,8 @@ import {
   type Settings,
   type StoredPackage,
 } from "./queries.ts";
-import { buildKeyring, inspectPublicKey, verifyReleaseSignatures } from "./signatures.ts";
+import { verifyReleaseSignatures } from "./signatures.ts";
+import { buildKeyring, readKeySubmission } from "./trusted-keys.ts";
 
 type Outcome<T> = Result<T, ApiError>;
 const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
@@ -605,7 +607,7 @@ export class RepositoryObject extends DurableObject<Env> {
         generated_at: iso(d.generatedAt),
         signed_by: d.signedBy,
       })),
-      unsigned_dists: r.state === "open" ? unsignedDists(dists) : [],
+      unsigned_dists: r.state === "open" ? unsignedDists(dists, this.#revokedSigners()) : [],
       counts: this.#q.memberCounts(r.id),
     });
   }
@@ -741,12 +743,16 @@ export class RepositoryObject extends DurableObject<Env> {
           "the Release text in the document differs from the one the server generated; sign the document armor index generate printed, unmodified",
         );
       }
+      // Keys are changed in turn with this (addKey, removeKey): a revocation acknowledged before
+      // this started is seen here, and none lands between this check and the activation below.
+      const keys = this.#q.keys();
       const verified = await verifyReleaseSignatures({
         releaseText: doc.release_text,
         inrelease: doc.inrelease,
         releaseGpg: doc.release_gpg,
         fingerprint: doc.fingerprint,
-        trustedKeys: this.#q.keys().map((k) => k.armored),
+        trustedKeys: keys.filter((k) => k.revokedAt === null).map((k) => k.armored),
+        revokedKeys: keys.filter((k) => k.revokedAt !== null).map((k) => k.armored),
       });
       if (!verified.ok) return err(verified.error.code, verified.error.message);
       const encoder = new TextEncoder();
@@ -775,7 +781,7 @@ export class RepositoryObject extends DurableObject<Env> {
         verified.value.fingerprint,
         Date.now(),
       );
-      const unsigned = unsignedDists(this.#q.dists(release.id));
+      const unsigned = unsignedDists(this.#q.dists(release.id), this.#revokedSigners());
       let activated = false;
       if (options.activate && unsigned.length === 0) {
         const result = await this.#activate(s.value, release.id);
@@ -923,45 +929,99 @@ export class RepositoryObject extends DurableObject<Env> {
 
   // trusted keys
 
-  /** Trust a public key for signing this repository's indexes. Secret, expired and revoked keys are refused. */
+  /**
+   * Hand the repository a key text (DESIGN.md §4b): a public key to trust (or an export of one it
+   * holds, merged into it), a revoked key, or a revocation certificate for a key it holds. A
+   * revocation is recorded at once and for good, and answered as a success naming the key as
+   * revoked: from then on the key signs nothing in this repository, a dist it signed in the open
+   * release needs signing again, it can never be trusted again, and the archive keyring carries
+   * its revocation. A revoked key that was never trusted is recorded the same way, so an older
+   * export of it cannot be trusted later. Refused, changing nothing: secret, expired and unusable
+   * keys, and an unrevoked export of a key already revoked (`key_revoked`).
+   */
   async addKey(armored: string): Promise<Outcome<KeySummary>> {
-    const s = this.#settings();
-    if (!s.ok) return s;
-    const inspected = await inspectPublicKey(armored);
-    if (!inspected.ok) return err(inspected.error.code, inspected.error.message);
-    const k = inspected.value;
-    this.#q.upsertKey({
-      fingerprint: k.fingerprint,
-      armored: k.armored,
-      userIds: k.userIds,
-      algorithm: k.algorithm,
-      createdAt: k.createdAt,
-      expiresAt: k.expiresAt,
-      addedAt: Date.now(),
+    // In turn with submit: a signature checked against the keys before this revocation cannot
+    // activate after it.
+    return this.#exclusive(async () => {
+      const s = this.#settings();
+      if (!s.ok) return s;
+      const held = this.#q.keys();
+      const read = await readKeySubmission(armored, held);
+      if (!read.ok) return err(read.error.code, read.error.message);
+      const { key, revocation, revokes } = read.value;
+      const before = held.find((k) => k.fingerprint === key.fingerprint);
+      if (before !== undefined && before.revokedAt !== null && !revokes) {
+        return err(
+          "key_revoked",
+          `Key ${key.fingerprint} was revoked (this repository learned it on ${new Date(before.revokedAt).toISOString()}): it can never be trusted again. Sign with another key and add that one.`,
+          { fingerprint: key.fingerprint, revoked_at: new Date(before.revokedAt).toISOString() },
+        );
+      }
+      const now = Date.now();
+      const record: KeyRecord = {
+        fingerprint: key.fingerprint,
+        armored: key.armored,
+        userIds: key.userIds,
+        algorithm: key.algorithm,
+        createdAt: key.createdAt,
+        expiresAt: key.expiresAt,
+        addedAt: before?.addedAt ?? now,
+        revokedAt: revocation === null ? null : (before?.revokedAt ?? now),
+        revocationReason: revocation === null ? null : (before?.revocationReason ?? revocation.reason),
+      };
+      this.#q.upsertKey(record);
+      return ok(summarizeKey(record));
     });
-    return ok(summarizeKey({ ...k, addedAt: Date.now() }));
   }
 
+  /** Every key the repository holds: trusted ones, and revoked ones (`status: "revoked"`), which sign nothing. */
   async listKeys(): Promise<Outcome<{ keys: KeySummary[] }>> {
     const s = this.#settings();
     if (!s.ok) return s;
     return ok({ keys: this.#q.keys().map(summarizeKey) });
   }
 
+  /**
+   * Stop trusting a key. A revoked key stays: its row is how the repository remembers never to
+   * trust it again, and how the archive keyring tells apt clients of its revocation.
+   */
   async removeKey(fingerprint: string): Promise<Outcome<{ removed: string }>> {
-    const s = this.#settings();
-    if (!s.ok) return s;
-    if (!this.#q.deleteKey(fingerprint))
-      return err("key_not_found", `no trusted key ${fingerprint} in this repository`);
-    return ok({ removed: fingerprint });
+    return this.#exclusive(async () => {
+      const s = this.#settings();
+      if (!s.ok) return s;
+      const key = this.#q.keys().find((k) => k.fingerprint === fingerprint);
+      if (key === undefined) return err("key_not_found", `no trusted key ${fingerprint} in this repository`);
+      if (key.revokedAt !== null) {
+        return err(
+          "key_revoked",
+          `Key ${fingerprint} is revoked and already signs nothing; it is kept so that it is never trusted again and so the archive keyring carries its revocation to apt clients.`,
+          { fingerprint, revoked_at: new Date(key.revokedAt).toISOString() },
+        );
+      }
+      this.#q.deleteKey(fingerprint);
+      return ok({ removed: fingerprint });
+    });
   }
 
-  /** The archive keyring apt users install: every trusted key, armored and binary. */
+  /**
+   * The archive keyring apt users install: every key the repository holds, armored and binary,
+   * revoked ones with their revocation, so that clients importing it learn of it.
+   */
   async keyring(): Promise<{ armored: string; binary: Uint8Array; updatedAt: number } | null> {
     const keys = this.#q.keys();
     if (keys.length === 0) return null;
     const ring = await buildKeyring(keys.map((k) => k.armored));
-    return { ...ring, updatedAt: Math.max(...keys.map((k) => k.addedAt)) };
+    return { ...ring, updatedAt: Math.max(...keys.map((k) => Math.max(k.addedAt, k.revokedAt ?? 0))) };
+  }
+
+  /** Primary fingerprints of the revoked keys: what they signed in the open release needs signing again. */
+  #revokedSigners(): Set<string> {
+    return new Set(
+      this.#q
+        .keys()
+        .filter((k) => k.revokedAt !== null)
+        .map((k) => k.fingerprint),
+    );
   }
 
   // admin
@@ -1368,11 +1428,18 @@ export class RepositoryObject extends DurableObject<Env> {
       );
     }
     if (r.state === "open") {
-      const unsigned = unsignedDists(this.#q.dists(r.id));
+      const dists = this.#q.dists(r.id);
+      const revoked = this.#revokedSigners();
+      const unsigned = unsignedDists(dists, revoked);
       if (unsigned.length > 0) {
+        const resign = dists.filter((d) => d.signedBy !== null && revoked.has(d.signedBy) && unsigned.includes(d.dist));
+        const why =
+          resign.length === 0
+            ? ""
+            : ` (${resign.map((d) => `${d.dist} was signed by ${d.signedBy}, revoked since`).join("; ")})`;
         return err(
           "release_unsigned",
-          `release ${id} cannot be activated until these dists are generated, signed and uploaded: ${unsigned.join(", ")}`,
+          `release ${id} cannot be activated until these dists are generated, signed and uploaded: ${unsigned.join(", ")}${why}`,
           { unsigned_dists: unsigned },
         );
       }
@@ -1443,34 +1510,40 @@ export class RepositoryObject extends DurableObject<Env> {
 
 export interface KeySummary {
   fingerprint: string;
+  /** "revoked": the repository saw the key's revocation; it signs nothing here, ever again. */
+  status: "trusted" | "revoked";
   user_ids: string[];
   algorithm: string;
   created_at: string;
   expires_at: string | null;
   added_at: string;
+  /** When the repository learned of the revocation. */
+  revoked_at: string | null;
+  revocation_reason: string | null;
 }
 
-function summarizeKey(k: {
-  fingerprint: string;
-  userIds: string[];
-  algorithm: string;
-  createdAt: string;
-  expiresAt: string | null;
-  addedAt: number;
-}): KeySummary {
+function summarizeKey(k: KeyRecord): KeySummary {
   return {
     fingerprint: k.fingerprint,
+    status: k.revokedAt === null ? "trusted" : "revoked",
     user_ids: k.userIds,
     algorithm: k.algorithm,
     created_at: k.createdAt,
     expires_at: k.expiresAt,
     added_at: new Date(k.addedAt).toISOString(),
+    revoked_at: iso(k.revokedAt),
+    revocation_reason: k.revocationReason,
   };
 }
 
-/** Dists that differ from the parent and carry no valid signature yet: activation waits for them. */
-function unsignedDists(dists: DistRecord[]): string[] {
-  return dists.filter((d) => d.changed && d.inRelease === null).map((d) => d.dist);
+/**
+ * Dists that differ from the parent and carry no valid signature yet: activation waits for them.
+ * A signature by a key revoked since it was accepted no longer counts: the key signs nothing more.
+ */
+function unsignedDists(dists: DistRecord[], revokedSigners: ReadonlySet<string>): string[] {
+  return dists
+    .filter((d) => d.changed && (d.inRelease === null || (d.signedBy !== null && revokedSigners.has(d.signedBy))))
+    .map((d) => d.dist);
 }
 
 function isRetained(r: ReleaseRecord, retainedAfter: number): boolean {

@@ -198,6 +198,46 @@ describe("armor against the local stack", () => {
     expect(again.stdout).toContain("nothing changed");
   }, 60_000);
 
+  it("records a revoked key with key add, says so, and gpg sees the revocation in the archive keyring", async ({
+    expect,
+  }) => {
+    const repo = await newRepo();
+    const revokedFile = join(work, "revoked.pub.asc");
+    writeFileSync(revokedFile, inject("keys").revoked.public);
+    const { fingerprint } = inject("keys").revoked;
+    const added = await armor(["key", "add", "--repository", repo, revokedFile], env());
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(
+      new RegExp(`^revoked ${fingerprint}.*: this repository no longer accepts its signatures`),
+    );
+    const listed = await armor(["key", "list", "--repository", repo], env());
+    expect(listed.stdout).toMatch(new RegExp(`^${fingerprint}  revoked \\d{4}-`, "m"));
+    expect(listed.stdout).toMatch(new RegExp(`^${inject("keys").trusted.fingerprint}  trusted `, "m"));
+
+    const keyring = join(work, `${n}-archive-keyring.gpg`);
+    writeFileSync(keyring, Buffer.from(await (await served(repo, "archive-keyring.gpg")).arrayBuffer()));
+    const home = mkdtempSync(join(tmpdir(), "armor-gpg-"));
+    try {
+      const shown = spawnSync("gpg", ["--homedir", home, "--batch", "--show-keys", "--with-colons", keyring]);
+      expect(shown.status, shown.stderr.toString()).toBe(0);
+      // Field 2 of a pub line is the key's validity: "r" for revoked.
+      const validity = shown.stdout
+        .toString()
+        .split("\n")
+        .filter((l) => l.startsWith("pub:"))
+        .map((l) => [l.split(":")[4], l.split(":")[1]]);
+      expect(validity).toEqual([
+        [inject("keys").trusted.fingerprint.slice(-16), "-"],
+        [fingerprint.slice(-16), "r"],
+      ]);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+    const built = await armor(["keyring", "build", "--repository", repo, "--output", work, "--json"], env());
+    expect(built.code, built.stderr).toBe(0);
+    expect(JSON.parse(built.stdout)).toMatchObject({ keys: 1, omitted: [fingerprint] });
+  });
+
   it("prints machine-readable results and errors with --json", async ({ expect }) => {
     const repo = await newRepo();
     await armor(["pkgs", "add", "--repository", repo, "--dist", "stable", writeDeb(work, "jsonpkg", "1.0")], env());
@@ -284,7 +324,7 @@ describe("armor's errors", () => {
     const r = await armor(["publish", "--repository", repo, "--dist", "stable", "--key-file", other], env());
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("(untrusted_key, HTTP 422)");
-    expect(r.stderr).toContain("hint: add the public key with `armor key add");
+    expect(r.stderr).toContain("or add yours with `armor key add");
   });
 
   it("reports a wrong passphrase", async ({ expect }) => {

@@ -36,8 +36,15 @@ function upload(name: string, version = "1.0", architecture = "amd64") {
 
 /** Back to the schema before migration 7: no stanza beside each member, no index by architecture. */
 function undoMigration7(sql: SqlStorage): void {
+  undoLaterMigrations(sql);
   sql.exec("DROP INDEX segment_members_architecture");
   sql.exec("ALTER TABLE segment_members DROP COLUMN stanza");
+}
+
+/** Back to before migration 8 (and any later one added here), so that migrating again runs them again. */
+function undoLaterMigrations(sql: SqlStorage): void {
+  sql.exec("ALTER TABLE trusted_keys DROP COLUMN revoked_at");
+  sql.exec("ALTER TABLE trusted_keys DROP COLUMN revocation_reason");
 }
 
 /** The package names of the active release's stable/main/binary-amd64 index, as apt reads them. */
