@@ -91,6 +91,8 @@ function hintFor(error: ServerError): string | undefined {
       return "sign with a key `armor key list` shows as trusted, or add yours with `armor key add --repository R key.asc`";
     case "version_exists":
       return "bump the package version; this repository does not allow reusing a version";
+    case "filename_exists":
+      return "bump the upstream version or the Debian revision: versions that differ only in their epoch share one pool file";
     case "repository_not_found":
       return "check --repository (owner/name); `armor repo list` shows what exists";
     default:

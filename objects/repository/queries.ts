@@ -285,6 +285,46 @@ export class Queries {
     return new Map(rows.map((r) => [`${str(r.name)} ${str(r.version)} ${str(r.architecture)}`, str(r.sha256)]));
   }
 
+  /**
+   * What any release lists at these pool paths: one row per path and content (rows shared by
+   * releases are read once, from the segments, not once per release referencing them).
+   */
+  poolPathContents(
+    paths: readonly string[],
+  ): { poolPath: string; sha256: string; name: string; version: string; architecture: string }[] {
+    return this.#allIn(
+      (marks) =>
+        `SELECT DISTINCT pool_path, sha256, name, version, architecture FROM segment_members WHERE pool_path IN (${marks})`,
+      paths,
+    ).map((r) => ({
+      poolPath: str(r.pool_path),
+      sha256: str(r.sha256),
+      name: str(r.name),
+      version: str(r.version),
+      architecture: str(r.architecture),
+    }));
+  }
+
+  /** The members of one release at these pool paths, in any dist. */
+  releaseMembersAt(release: string, paths: readonly string[]): MemberRecord[] {
+    return this.#allIn(
+      (marks) => `SELECT * FROM release_members WHERE release_id = ? AND pool_path IN (${marks})`,
+      paths,
+      release,
+    ).map(toMember);
+  }
+
+  /** The newest release (and dist) listing this content at this pool path, for a message. */
+  listingOf(path: string, sha256: string): { release: string; dist: string } | null {
+    const r = this.#first(
+      `SELECT m.release_id, m.dist FROM release_members m JOIN releases r ON r.id = m.release_id
+       WHERE m.pool_path = ? AND m.sha256 = ? ORDER BY r.seq DESC LIMIT 1`,
+      path,
+      sha256,
+    );
+    return r === null ? null : { release: str(r.release_id), dist: str(r.dist) };
+  }
+
   /** Every version binding of these package names: a batch upload checks all of its own at once. */
   bindingsOf(names: readonly string[]): { name: string; version: string; architecture: string; sha256: string }[] {
     const rows = this.#allIn(

@@ -28,6 +28,7 @@ import { CHUNK_BYTES, IndexHasher, type WrittenChunk, writeChunks } from "./inde
 import { coveringIndex, groupBy } from "./keys.ts";
 import { Membership } from "./membership.ts";
 import { migrate } from "./migrations.ts";
+import { filenameClash, poolPathsTaken, poolPathTaken } from "./pool-paths.ts";
 import {
   type DistRecord,
   FIRST_KEY,
@@ -248,7 +249,7 @@ export class RepositoryObject extends DurableObject<Env> {
   /**
    * Record a package whose bytes the Worker has stored and parsed. A (name, version, architecture)
    * is bound to one content forever unless the repository allows version reuse; the same content
-   * again is an idempotent success.
+   * again is an idempotent success. A pool file name belongs to one version (pool-paths.ts).
    */
   async registerPackage(upload: UploadedPackage): Promise<Outcome<{ package: PackageSummary; created: boolean }>> {
     const s = this.#settings();
@@ -264,6 +265,13 @@ export class RepositoryObject extends DurableObject<Env> {
       hashes.sha256,
     );
     if (conflict) return conflict;
+    const clash = filenameClash(
+      this.#q.bindingsOf([control.package]),
+      control.package,
+      control.version,
+      control.architecture,
+    );
+    if (clash) return { ok: false, error: clash };
     const record = this.#packageRecord(upload, Date.now());
     this.ctx.storage.transactionSync(() => this.#insertPackages([record]));
     return ok({ package: summarizePackage(record), created: true });
@@ -309,8 +317,9 @@ export class RepositoryObject extends DurableObject<Env> {
    * Record a batch of packages whose bytes the Worker has stored and parsed: all or nothing, in
    * one transaction. The rules are `registerPackage`'s, applied in order, plus one of the batch's
    * own: two different files with the same (name, version, architecture) are refused, since
-   * which one should be bound would depend on their order in the request. The same content twice
-   * is fine; the later copy reports `created: false`. Results are in request order.
+   * which one should be bound would depend on their order in the request, and so are two
+   * versions of one pool file name. The same content twice is fine; the later copy reports
+   * `created: false`. Results are in request order.
    */
   async registerPackages(
     uploads: (UploadedPackage & { file: string })[],
@@ -335,12 +344,13 @@ export class RepositoryObject extends DurableObject<Env> {
     now: number,
   ): Outcome<{ records: PackageRecord[]; packages: { package: PackageSummary; created: boolean }[] }> {
     const known: Map<string, PackageSummary> = this.#q.packageHeads([...new Set(uploads.map((u) => u.hashes.sha256))]);
+    const bindings = this.#q.bindingsOf([...new Set(uploads.map((u) => u.control.package))]);
     const bound = new Map<string, string>();
     if (!s.mayReuseVersions) {
-      for (const b of this.#q.bindingsOf([...new Set(uploads.map((u) => u.control.package))])) {
-        bound.set(`${b.name} ${b.version} ${b.architecture}`, b.sha256);
-      }
+      for (const b of bindings) bound.set(`${b.name} ${b.version} ${b.architecture}`, b.sha256);
     }
+    // Each version this batch binds holds its pool file name from then on, for the files after it.
+    const named: { name: string; version: string; architecture: string }[] = [...bindings];
     const records: PackageRecord[] = [];
     const packages: { package: PackageSummary; created: boolean }[] = [];
     const versions = new Map<string, UploadedPackage & { file: string }>();
@@ -365,13 +375,11 @@ export class RepositoryObject extends DurableObject<Env> {
       const binding = bound.get(key);
       const conflict =
         binding === undefined ? null : this.#versionConflict(s, name, version, architecture, hashes.sha256);
-      if (conflict?.ok === false) {
-        return err(conflict.error.code, `${file}: ${conflict.error.message}`, {
-          file,
-          sha256: hashes.sha256,
-          ...conflict.error.details,
-        });
+      const refusal = conflict?.ok === false ? conflict.error : filenameClash(named, name, version, architecture);
+      if (refusal !== null) {
+        return err(refusal.code, `${file}: ${refusal.message}`, { file, sha256: hashes.sha256, ...refusal.details });
       }
+      named.push({ name, version, architecture });
       const record = this.#packageRecord(upload, now);
       records.push(record);
       known.set(record.sha256, summarizePackage(record));
@@ -444,6 +452,7 @@ export class RepositoryObject extends DurableObject<Env> {
         : this.#q.bindingsOf(names).map((b) => [`${b.name} ${b.version} ${b.architecture}`, b.sha256]),
     );
     const seen = new Map<string, string>();
+    const paths = new Map<string, MemberRecord>();
     const members: MemberRecord[] = [];
     for (const p of records) {
       const key = `${p.name} ${p.version} ${p.architecture}`;
@@ -465,7 +474,7 @@ export class RepositoryObject extends DurableObject<Env> {
         source: p.source,
       });
       if (!path.ok) return err("invalid_request", path.error.message);
-      members.push({
+      const member: MemberRecord = {
         dist: input.dist,
         component: input.component,
         name: p.name,
@@ -473,12 +482,18 @@ export class RepositoryObject extends DurableObject<Env> {
         architecture: p.architecture,
         sha256: p.sha256,
         poolPath: path.value,
-      });
+      };
+      const sharing = paths.get(member.poolPath);
+      if (sharing !== undefined) return { ok: false, error: poolPathTaken(member, sharing, "in this request") };
+      paths.set(member.poolPath, member);
+      members.push(member);
     }
     const sizes = new Map(records.map((p) => [p.sha256, p.size]));
     const summary = (m: MemberRecord) => summarizeMember(m, sizes.get(m.sha256) ?? 0);
 
     const base = this.#q.releaseInState("open") ?? this.#q.releaseInState("active");
+    const taken = poolPathsTaken(this.#q, s.value, base, members);
+    if (taken) return { ok: false, error: taken };
     const inBaseNow =
       base === null ? new Map<string, string>() : this.#q.membersNamed(base.id, input.dist, input.component, names);
     const inBase = (m: MemberRecord) => inBaseNow.get(`${m.name} ${m.version} ${m.architecture}`) === m.sha256;

@@ -240,7 +240,7 @@ async function register(c: Context<ApiEnv>, parsed: DebInfo) {
       await repositoryStub(c.env, repo.id).registerPackage({ control: parsed.control, hashes: parsed.hashes }),
     );
   } catch (refusal) {
-    // Refused (version_exists): the bytes just stored must not stay behind.
+    // Refused (version_exists, filename_exists): the bytes just stored must not stay behind.
     await c.env.BLOBS.delete(blobKey(repo.id, parsed.hashes.sha256));
     throw refusal;
   }
