@@ -1,7 +1,9 @@
 /**
  * The one API client every command uses. It speaks the Worker's HTTP API, turns its error envelope
  * into `ServerError`, and retries what is worth retrying (network failures, 429, 502-504) with
- * exponential backoff and jitter. It never re-implements server logic.
+ * exponential backoff and jitter, except a 503 `activation_pending`: that request took effect,
+ * and the caller decides how to wait for the edge (publishing.ts `awaitEdge`). It never
+ * re-implements server logic.
  */
 import { EXIT, ServerError, UserError } from "./errors.ts";
 
@@ -87,7 +89,10 @@ export class ApiClient {
       }
       if (res.ok || options.allow?.includes(res.status)) return res;
       if (RETRYABLE.has(res.status) && attempt < this.#attempts && replayable(options)) {
-        await res.body?.cancel();
+        const error = await serverError(res);
+        // Done, only not visible at the edge yet: sent again, a submit would find its release
+        // already active and answer as if someone else had published it.
+        if (error.code === "activation_pending") throw error;
         await backoff(attempt, res.headers.get("retry-after"));
         continue;
       }

@@ -156,6 +156,55 @@ describe("armor against the local stack", () => {
     });
   });
 
+  it("exits 3 naming the pending release while the edge cannot be told, and 0 only once it serves it", async ({
+    expect,
+  }) => {
+    const repo = await newRepo();
+    const publish = (...more: string[]) =>
+      armor(["publish", "--repository", repo, "--dist", "stable", "--key-file", keyFile, ...more], env());
+    await armor(["pkgs", "add", "--repository", repo, "--dist", "stable", writeDeb(work, "edge", "1.0")], env());
+    expect((await publish()).code).toBe(0);
+    await armor(["pkgs", "add", "--repository", repo, "--dist", "stable", writeDeb(work, "edge", "2.0")], env());
+    const versions = async () =>
+      [...(await (await served(repo, "dists/stable/main/binary-amd64/Packages")).text()).matchAll(/^Version: (.+)$/gm)]
+        .map((m) => m[1])
+        .sort();
+
+    // D1 refuses to move this repository's pointer, as during an outage: the release activates in
+    // the repository, but the edge keeps serving r1.
+    const trigger = `pointer_down_${repo.replace(/\W/g, "_")}`;
+    await stack.d1(
+      `CREATE TRIGGER ${trigger} BEFORE UPDATE OF active_release ON repositories WHEN NEW.id = '${repo}'
+       BEGIN SELECT RAISE(ABORT, 'D1 is down (test)'); END`,
+    );
+    try {
+      const pending = await publish("--wait", "2");
+      expect(pending.code, pending.stderr).toBe(3);
+      expect(pending.stdout).toBe("");
+      expect(pending.stderr).toContain(`error: release r2 is active in ${repo}, but the edge still serves r1`);
+      expect(pending.stderr).toContain("retries the pointer on its own");
+      expect(pending.stderr).toContain(`armor release activate r2 --repository ${repo}`);
+      expect(await versions()).toEqual(["1.0"]);
+      // Nor does a second publish take the release it finds active for done.
+      const again = await publish("--wait", "0", "--json");
+      expect(again.code).toBe(3);
+      expect(JSON.parse(again.stdout)).toMatchObject({ error: { code: "activation_pending" } });
+      const activate = await armor(["release", "activate", "--repository", repo, "r2", "--wait", "0"], env());
+      expect(activate.code).toBe(3);
+      expect(await versions()).toEqual(["1.0"]);
+    } finally {
+      await stack.d1(`DROP TRIGGER ${trigger}`);
+    }
+
+    const activated = await armor(["release", "activate", "--repository", repo, "r2"], env());
+    expect(activated.code, activated.stderr).toBe(0);
+    expect(activated.stdout).toBe("release r2 is active (was r1)\n");
+    expect(await versions()).toEqual(["1.0", "2.0"]);
+    const done = await publish();
+    expect(done.code).toBe(0);
+    expect(done.stdout).toBe("nothing to publish: release r2, which the edge serves, already holds every change\n");
+  });
+
   it("adds many small files in batches and one above the batch limit alone; a rerun sends nothing", async ({
     expect,
   }) => {
