@@ -1,7 +1,9 @@
 /**
  * The one API client every command uses. It speaks the Worker's HTTP API, turns its error envelope
  * into `ServerError`, and retries what is worth retrying (network failures, 429, 502-504) with
- * exponential backoff and jitter. It never re-implements server logic.
+ * exponential backoff and jitter, except a 503 `activation_pending`: that request took effect,
+ * and the caller decides how to wait for the edge (publishing.ts `awaitEdge`). It never
+ * re-implements server logic.
  */
 import { EXIT, ServerError, UserError } from "./errors.ts";
 
@@ -97,10 +99,13 @@ export class ApiClient {
       }
       if (res.ok || options.allow?.includes(res.status)) return res;
       if (RETRYABLE.has(res.status) && attempt < this.#attempts && replayable(options)) {
-        const why = await briefly(res);
+        const error = await serverError(res);
+        // Done, only not visible at the edge yet: sent again, a submit would find its release
+        // already active and answer as if someone else had published it.
+        if (error.code === "activation_pending") throw error;
         const wait = backoffMs(attempt, res.headers.get("retry-after"));
         this.#onRetry(
-          `${options.method ?? (body === undefined ? "GET" : "POST")} ${path}: ${why}; retrying in ${seconds(wait)} (attempt ${attempt + 1} of ${this.#attempts})`,
+          `${options.method ?? (body === undefined ? "GET" : "POST")} ${path}: ${describeError(error)}; retrying in ${seconds(wait)} (attempt ${attempt + 1} of ${this.#attempts})`,
         );
         await sleep(wait);
         continue;
@@ -161,16 +166,9 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** A retryable answer in a few words: its status and, from the error envelope, its code and message. */
-async function briefly(res: Response): Promise<string> {
-  const text = await res.text().catch(() => "");
-  try {
-    const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
-    if (body.error?.code) return `HTTP ${res.status} ${body.error.code} (${body.error.message ?? ""})`;
-  } catch {
-    // Not our envelope (a proxy's page): the status says enough.
-  }
-  return `HTTP ${res.status}`;
+/** A retryable answer in a few words: its status, and the server's code and message when it sent them. */
+function describeError(error: ServerError): string {
+  return `HTTP ${error.status} ${error.code} (${error.message})`;
 }
 
 function describeNetworkError(error: unknown): string {

@@ -10,7 +10,10 @@ export const EXIT = {
   user: 1,
   /** Bad flags or arguments. */
   usage: 2,
-  /** The endpoint is unreachable or answered 5xx: retrying later may work. */
+  /**
+   * The endpoint is unreachable or answered 5xx: retrying later may work. Also an activation the
+   * edge does not serve yet (`activation_pending`): it completes later without the user.
+   */
   unavailable: 3,
   /** A bug in armor (EX_SOFTWARE). */
   bug: 70,

@@ -7,7 +7,7 @@ import { readKeys } from "openpgp";
 import { parseControl } from "../deb/control.ts";
 import { buildDeb } from "../deb/deb-writer.ts";
 import { parseVersion, versionWithoutEpoch } from "../deb/version.ts";
-import { buildKeyring, inspectPublicKey } from "../objects/repository/signatures.ts";
+import { buildKeyring, inspectPublicKey } from "../objects/repository/trusted-keys.ts";
 import { UserError } from "./errors.ts";
 
 export interface KeyringDebInput {
@@ -19,12 +19,22 @@ export interface KeyringDebInput {
   keys: string[];
   /** The Maintainer field (Policy §5.6.2): "Name <email>". */
   maintainer?: string;
+  /**
+   * Leave revoked keys out instead of refusing them: a repository's archive keyring carries its
+   * revoked keys (so importers learn of the revocation), but the package holds only the keys
+   * that sign, as Debian keeps removed keys out of debian-archive-keyring.
+   */
+  omitRevoked?: boolean;
 }
 
 export interface KeyringDeb {
   /** `{package}_{version without epoch}_all.deb`, as dpkg-name would call it. */
   fileName: string;
   bytes: Uint8Array;
+  /** Fingerprints of the keys in the package. */
+  included: string[];
+  /** Fingerprints of the revoked keys left out (with `omitRevoked`). */
+  omitted: string[];
 }
 
 const DEFAULT_MAINTAINER = "Armor <noreply@armor.invalid>";
@@ -68,7 +78,7 @@ export async function buildKeyringDeb(input: KeyringDebInput): Promise<KeyringDe
       code: "bad_maintainer",
     });
   }
-  const keys = await publicKeys(input.keys);
+  const { checked: keys, omitted } = await publicKeys(input.keys, input.omitRevoked === true);
   const { binary } = await buildKeyring(keys.map((k) => k.armored));
   const file = `/usr/share/keyrings/${pkg}.gpg`;
   const fields = [
@@ -97,7 +107,12 @@ export async function buildKeyringDeb(input: KeyringDebInput): Promise<KeyringDe
   // Reproducible: the same keys and version give the same bytes; the files date from the newest key.
   const mtime = Math.max(...keys.map((k) => Math.floor(k.createdAt.getTime() / 1000)));
   const bytes = buildDeb({ fields, files: [{ path: file, data: binary }], mtime });
-  return { fileName: `${pkg}_${versionWithoutEpoch(input.version)}_all.deb`, bytes };
+  return {
+    fileName: `${pkg}_${versionWithoutEpoch(input.version)}_all.deb`,
+    bytes,
+    included: keys.map((k) => k.fingerprint),
+    omitted,
+  };
 }
 
 interface CheckedKey {
@@ -108,15 +123,19 @@ interface CheckedKey {
   armored: string;
 }
 
+const NO_KEYS_HINT =
+  "give the repository's public keys (`armor key list`), exported with `gpg --armor --export <fingerprint>`";
+
 /** Each key of each block, checked as the repository checks a key it is asked to trust. */
-async function publicKeys(blocks: readonly string[]): Promise<CheckedKey[]> {
+async function publicKeys(
+  blocks: readonly string[],
+  omitRevoked: boolean,
+): Promise<{ checked: CheckedKey[]; omitted: string[] }> {
   if (blocks.length === 0) {
-    throw new UserError("No keys to put in the keyring.", {
-      hint: "give the repository's public keys (`armor key list`), exported with `gpg --armor --export <fingerprint>`",
-      code: "no_keys",
-    });
+    throw new UserError("No keys to put in the keyring.", { hint: NO_KEYS_HINT, code: "no_keys" });
   }
   const checked: CheckedKey[] = [];
+  const omitted: string[] = [];
   for (const [index, block] of blocks.entries()) {
     const which = blocks.length === 1 ? "The key" : `Key #${index + 1}`;
     const armors = block.match(/^-----BEGIN PGP [^\n]*-----[\s\S]*?^-----END PGP [^\n]*-----/gm) ?? [];
@@ -141,6 +160,10 @@ async function publicKeys(blocks: readonly string[]): Promise<CheckedKey[]> {
     }
     for (const key of keys) {
       const info = await inspectPublicKey(key.armor());
+      if (!info.ok && info.error.code === "key_revoked" && omitRevoked) {
+        omitted.push(key.getFingerprint().toUpperCase());
+        continue;
+      }
       if (!info.ok) throw new UserError(`${which}: ${info.error.message}`, { code: info.error.code });
       if (checked.some((k) => k.fingerprint === info.value.fingerprint)) continue;
       checked.push({
@@ -151,7 +174,13 @@ async function publicKeys(blocks: readonly string[]): Promise<CheckedKey[]> {
       });
     }
   }
-  return checked;
+  if (checked.length === 0) {
+    throw new UserError(`No keys to put in the keyring: every key is revoked (${omitted.join(", ")}).`, {
+      hint: "add a key that signs with `armor key add`",
+      code: "no_keys",
+    });
+  }
+  return { checked, omitted };
 }
 
 function reason(cause: unknown): string {

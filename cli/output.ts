@@ -88,9 +88,11 @@ function hintFor(error: ServerError): string | undefined {
     case "stale_generation":
       return "run `armor index generate` again and sign the new document (`armor publish` does this for you)";
     case "untrusted_key":
-      return "add the public key with `armor key add --repository R key.asc`, or sign with a trusted key";
+      return "sign with a key `armor key list` shows as trusted, or add yours with `armor key add --repository R key.asc`";
     case "version_exists":
       return "bump the package version; this repository does not allow reusing a version";
+    case "filename_exists":
+      return "bump the upstream version or the Debian revision: versions that differ only in their epoch share one pool file";
     case "repository_not_found":
       return "check --repository (owner/name or a hostname it is served at); `armor repo list` shows what exists";
     default:

@@ -1,16 +1,28 @@
 /**
  * generate → sign → upload for a set of dists, as `armor publish` and `armor release rollback` do
  * it: when another publisher changed or activated the release meanwhile (stale_generation,
- * release_immutable), generate again, up to `retries` times.
+ * release_immutable), generate again, up to `retries` times. And what every command that
+ * activates checks before it reports success (DESIGN.md §4b: a publish is done when the edge
+ * serves it): `awaitEdge`.
  */
+import type { Command } from "commander";
+import { z } from "zod";
+import { type ActivationLog, ActivationLogSchema } from "../schema/api.ts";
 import { formatIndexDocument, parseIndexDocument, UnsignedIndexDocumentSchema } from "../schema/index-document.ts";
 import type { Generated } from "./commands/index-generate.ts";
 import type { Submitted } from "./commands/index-upload.ts";
+import { parseOption } from "./commands/parse.ts";
 import type { CommandContext } from "./context.ts";
-import { ServerError } from "./errors.ts";
+import { EXIT, ServerError, UserError } from "./errors.ts";
 import type { SignOptions } from "./signing.ts";
 
-export type PublishOutcome = { published: true; dists: Submitted[] } | { published: false; reason: "no_open_release" };
+/**
+ * `pending`: the release the last submit activated in the repository, whose pointer at the edge
+ * was not written yet (503 activation_pending); `awaitEdge` tells whether it got there.
+ */
+export type PublishOutcome =
+  | { published: true; dists: Submitted[]; pending: string | null }
+  | { published: false; reason: "no_open_release" };
 
 export async function publishDists(
   ctx: CommandContext,
@@ -52,9 +64,12 @@ export async function publishDists(
           }),
         );
       }
-      return { published: true, dists: results };
+      return { published: true, dists: results, pending: null };
     } catch (error) {
-      // Someone else's publish already activated everything: nothing is left to do.
+      const pending = pendingRelease(error);
+      if (pending !== null) return { published: true, dists: [], pending };
+      // Someone else's publish activated everything: nothing is left to do here, and whether the
+      // edge serves it yet is for awaitEdge to say.
       if (error instanceof ServerError && error.code === "no_open_release")
         return { published: false, reason: "no_open_release" };
       const raced =
@@ -65,5 +80,75 @@ export async function publishDists(
       );
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 200 * attempt));
     }
+  }
+}
+
+/** The release a `503 activation_pending` names: activated in the repository, not yet at the edge. */
+export function pendingRelease(error: unknown): string | null {
+  if (!(error instanceof ServerError) || error.code !== "activation_pending") return null;
+  const release = error.details?.release;
+  return typeof release === "string" ? release : null;
+}
+
+/** `--wait`, for the commands that activate a release. */
+export function addWaitFlag(command: Command): Command {
+  return command.option(
+    "--wait <seconds>",
+    "how long to wait for an activation to reach the edge before giving up (exit 3; it still completes later)",
+    "15",
+  );
+}
+
+const WaitSchema = z
+  .string()
+  .regex(/^\d+$/, { message: "must be a whole number of seconds" })
+  .transform(Number)
+  .pipe(z.number().max(3600, { message: "must be at most 3600 seconds" }));
+
+/** The `--wait` flag's value, in seconds. */
+export function waitSeconds(flag: string): number {
+  return parseOption(WaitSchema, flag, "--wait");
+}
+
+type Activation = ActivationLog["activations"][number];
+
+/**
+ * Wait until the edge serves `release` (or, when null, the repository's newest activation): its
+ * latest activation in the log has `visible_at`, which the repository sets once D1's pointer,
+ * which every edge request reads, names the release. A later activation being visible makes
+ * this one visible too: the repository marks every pending activation visible with the pointer
+ * write that follows. Polled once a second for up to `seconds`; the repository's own alarm keeps
+ * retrying the pointer meanwhile, and after.
+ * @returns the activation now visible, or null when the repository never activated anything.
+ * @throws UserError (exit 3, `activation_pending`) when it is still not visible.
+ */
+export async function awaitEdge(
+  ctx: CommandContext,
+  repository: string,
+  release: string | null,
+  seconds: number,
+): Promise<Activation | null> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const log = ActivationLogSchema.parse(await ctx.client.json<unknown>(ctx.client.repo(repository, "/activations")));
+    const entry = release === null ? log.activations[0] : log.activations.find((a) => a.release === release);
+    if (entry === undefined) {
+      if (release === null) return null;
+      throw new Error(`release ${release} was activated but is not in ${repository}'s activation log`);
+    }
+    if (entry.visible_at !== null) return entry;
+    if (Date.now() >= deadline) {
+      const previous = entry.previous === null ? "no release (the repository served nothing before)" : entry.previous;
+      throw new UserError(
+        `release ${entry.release} is active in ${repository}, but the edge still serves ${previous}: writing the edge's pointer (D1) has not succeeded yet, so apt clients do not see it`,
+        {
+          code: "activation_pending",
+          exitCode: EXIT.unavailable,
+          hint: `nothing is lost: the repository retries the pointer on its own every few seconds; \`armor release activate ${entry.release} --repository ${repository}\` retries it now (admin role), and \`armor release list\` shows the active release`,
+        },
+      );
+    }
+    ctx.out.log(`waiting for the edge to serve release ${entry.release}…`);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(1000, Math.max(0, deadline - Date.now()))));
   }
 }

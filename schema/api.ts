@@ -84,6 +84,22 @@ export const AddKeySchema = z.object({
     .max(1024 * 1024),
 });
 
+/**
+ * `GET …/activations`, newest first: `visible_at` is when the edge's pointer in D1 named the
+ * release (null while it is pending), which is what the CLI checks a publish against.
+ */
+export const ActivationLogSchema = z.object({
+  activations: z.array(
+    z.object({
+      release: z.string(),
+      previous: z.string().nullable(),
+      requested_at: z.string(),
+      visible_at: z.string().nullable(),
+    }),
+  ),
+});
+export type ActivationLog = z.infer<typeof ActivationLogSchema>;
+
 export const CreateUploadSchema = z.object({
   sha256: Sha256Schema,
   size: z.number().int().positive(),

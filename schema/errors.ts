@@ -18,6 +18,7 @@ export type ApiErrorCode =
   | "hash_mismatch"
   | "size_mismatch"
   | "version_exists"
+  | "filename_exists"
   | "upload_not_found"
   // lookups
   | "not_found"

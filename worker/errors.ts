@@ -38,6 +38,7 @@ export function statusOf(code: ApiErrorCode): ContentfulStatusCode {
     case "upload_not_found":
       return 404;
     case "version_exists":
+    case "filename_exists":
     case "repository_exists":
     case "hostname_taken":
     case "release_open":

@@ -7,9 +7,19 @@ import { table } from "../output.ts";
 
 interface KeySummary {
   fingerprint: string;
+  status: "trusted" | "revoked";
   user_ids: string[];
   algorithm: string;
   expires_at: string | null;
+  revoked_at: string | null;
+  revocation_reason: string | null;
+}
+
+/** What adding a key did: trust it, or (a revoked key, a revocation certificate) record its revocation. */
+export function describeAdded(k: KeySummary): string {
+  if (k.status === "trusted") return `trusted ${k.fingerprint} (${k.user_ids.join(", ")})`;
+  const why = k.revocation_reason === null ? "" : ` (${k.revocation_reason})`;
+  return `revoked ${k.fingerprint}${why}: this repository no longer accepts its signatures, will never trust it again, and its archive keyring now carries the revocation`;
 }
 
 export function register(program: Command, io: Io): void {
@@ -17,11 +27,13 @@ export function register(program: Command, io: Io): void {
 
   key
     .command("add")
-    .description("trust a public key for signing this repository's indexes")
-    .argument("<file>", "armored public key (gpg --armor --export KEYID)")
+    .description(
+      "trust a public key for signing this repository's indexes; a revoked key or a revocation certificate revokes it",
+    )
+    .argument("<file>", "armored public key (gpg --armor --export KEYID), or a revocation certificate")
     .addHelpText(
       "after",
-      "\nExample:\n  gpg --armor --export release@acme.example > key.asc && armor key add --repository acme/tools key.asc",
+      "\nExample:\n  gpg --armor --export release@acme.example > key.asc && armor key add --repository acme/tools key.asc\n  gpg --gen-revoke KEYID > revoke.asc && armor key add --repository acme/tools revoke.asc   # stops it at once",
     )
     .action(async (file: string, _options: unknown, command: Command) => {
       const ctx = new CommandContext(command, io);
@@ -39,27 +51,33 @@ export function register(program: Command, io: Io): void {
       const added = await ctx.client.json<KeySummary>(ctx.client.repo(ctx.repository, "/keys"), {
         json: { key: text },
       });
-      ctx.out.result(added, () => `trusted ${added.fingerprint} (${added.user_ids.join(", ")})`);
+      ctx.out.result(added, () => describeAdded(added));
     });
 
   key
     .command("list")
-    .description("list trusted keys")
+    .description("list the repository's keys: trusted ones, and revoked ones, which sign nothing")
     .addHelpText("after", "\nExample:\n  armor key list --repository acme/tools")
     .action(async (_options: unknown, command: Command) => {
       const ctx = new CommandContext(command, io);
       const listed = await ctx.client.json<{ keys: KeySummary[] }>(ctx.client.repo(ctx.repository, "/keys"));
       ctx.out.result(listed, () =>
         table(
-          ["FINGERPRINT", "ALGORITHM", "EXPIRES", "USER IDS"],
-          listed.keys.map((k) => [k.fingerprint, k.algorithm, k.expires_at ?? "never", k.user_ids.join(", ")]),
+          ["FINGERPRINT", "STATUS", "ALGORITHM", "EXPIRES", "USER IDS"],
+          listed.keys.map((k) => [
+            k.fingerprint,
+            k.revoked_at === null ? k.status : `${k.status} ${k.revoked_at}`,
+            k.algorithm,
+            k.expires_at ?? "never",
+            k.user_ids.join(", "),
+          ]),
         ),
       );
     });
 
   key
     .command("remove")
-    .description("stop trusting a key")
+    .description("stop trusting a key (a revoked key stays listed, revoked: see key add)")
     .argument("<fingerprint>", "its fingerprint")
     .addHelpText(
       "after",

@@ -35,12 +35,14 @@ export function register(program: Command, io: Io): void {
         name: options.name ?? repository.replace("/", "-"),
         version: options.pkgVersion ?? today,
         keys,
+        omitRevoked: true,
       });
       const path = join(options.output, built.fileName);
       writeFileSync(path, built.bytes);
+      for (const fingerprint of built.omitted) ctx.out.log(`left out ${fingerprint}: it is revoked`);
       ctx.out.result(
-        { file: path, size: built.bytes.length, keys: keys.length },
-        () => `wrote ${path} (${keys.length} key(s))`,
+        { file: path, size: built.bytes.length, keys: built.included.length, omitted: built.omitted },
+        () => `wrote ${path} (${built.included.length} key(s))`,
       );
     });
 }

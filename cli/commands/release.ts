@@ -4,7 +4,7 @@ import { CommandContext } from "../context.ts";
 import { UserError } from "../errors.ts";
 import type { Io } from "../output.ts";
 import { table } from "../output.ts";
-import { publishDists } from "../publishing.ts";
+import { addWaitFlag, awaitEdge, pendingRelease, publishDists, waitSeconds } from "../publishing.ts";
 import { parseOption } from "./parse.ts";
 import { addSigningFlags, type SigningFlags, signOptions } from "./signing-options.ts";
 
@@ -146,21 +146,36 @@ export function register(program: Command, io: Io): void {
       );
     });
 
-  release
-    .command("activate")
-    .description("serve a release: an open one whose changed dists are signed, or an older one (rollback)")
-    .argument("<release>", "release id")
+  addWaitFlag(
+    release
+      .command("activate")
+      .description(
+        "serve a release: an open one whose changed dists are signed, or an older one (rollback); also retries a pending activation's pointer at the edge",
+      )
+      .argument("<release>", "release id"),
+  )
     .addHelpText(
       "after",
       "\nExample:\n  armor release activate --repository acme/tools r2   # apt clients that saw a newer release keep it: see armor release rollback",
     )
-    .action(async (id: string, _options: unknown, command: Command) => {
+    .action(async (id: string, options: { wait: string }, command: Command) => {
       const ctx = new CommandContext(command, io);
       const rid = parseOption(ReleaseIdSchema, id, "release");
-      const done = await ctx.client.json<{ release: string; previous: string | null; activated_at: string }>(
-        ctx.client.repo(ctx.repository, `/releases/${rid}/activate`),
-        { method: "POST" },
-      );
+      const wait = waitSeconds(options.wait);
+      const repository = ctx.repository;
+      type Activated = { release: string; previous: string | null; activated_at: string };
+      let done: Activated;
+      try {
+        done = await ctx.client.json<Activated>(ctx.client.repo(repository, `/releases/${rid}/activate`), {
+          method: "POST",
+        });
+      } catch (error) {
+        const pending = pendingRelease(error);
+        if (pending === null) throw error;
+        const served = await awaitEdge(ctx, repository, pending, wait);
+        done = { release: pending, previous: served?.previous ?? null, activated_at: served?.requested_at ?? "" };
+      }
+      await awaitEdge(ctx, repository, done.release, wait);
       ctx.out.result(done, () => `release ${done.release} is active${done.previous ? ` (was ${done.previous})` : ""}`);
     });
 
@@ -169,18 +184,21 @@ export function register(program: Command, io: Io): void {
 
 /** `armor release rollback`: the rollback apt clients actually follow. */
 export function registerRollback(release: Command, io: Io): void {
-  addSigningFlags(
-    release
-      .command("rollback")
-      .description(
-        "serve an older release's packages again, newly signed: apt ignores a Release dated before the one it has, so a plain `release activate` only reaches clients that never saw the newer one",
-      )
-      .argument("<release>", "the release whose contents to restore"),
+  addWaitFlag(
+    addSigningFlags(
+      release
+        .command("rollback")
+        .description(
+          "serve an older release's packages again, newly signed: apt ignores a Release dated before the one it has, so a plain `release activate` only reaches clients that never saw the newer one",
+        )
+        .argument("<release>", "the release whose contents to restore"),
+    ),
   )
     .addHelpText("after", "\nExample:\n  armor release rollback --repository acme/tools r2 --key-file key.asc")
-    .action(async (id: string, flags: SigningFlags, command: Command) => {
+    .action(async (id: string, flags: SigningFlags & { wait: string }, command: Command) => {
       const ctx = new CommandContext(command, io);
       const rid = parseOption(ReleaseIdSchema, id, "release");
+      const wait = waitSeconds(flags.wait);
       const repository = ctx.repository;
       const created = await ctx.client.json<ReleaseSummary>(ctx.client.repo(repository, "/releases"), {
         json: { from: rid, resign: true },
@@ -193,6 +211,7 @@ export function registerRollback(release: Command, io: Io): void {
         retries: 8,
         activate: true,
       });
+      await awaitEdge(ctx, repository, created.id, wait);
       ctx.out.result(
         { repository, release: created.id, from: rid, ...outcome },
         () => `release ${created.id} (the contents of ${rid}, newly signed) is active`,

@@ -10,7 +10,8 @@
  *   at 1 MiB by deb/), never a whole index; a `segment_members` row carries its package's stanza
  *   with the member's Filename line (migration 7), rendered from the package's, never changed alone;
  * - `versions` binds (name, version, architecture) to one content unless the repository allows reuse;
- * - a package's bytes are its own blob (`pack` NULL) or a range of the pack named by `pack`.
+ * - a package's bytes are its own blob (`pack` NULL) or a range of the pack named by `pack`;
+ * - a trusted key with `revoked_at` set is never trusted again, and its row is never deleted.
  */
 
 export interface Migration {
@@ -291,6 +292,17 @@ export const MIGRATIONS: readonly Migration[] = [
       -- A dist's architectures, found by seeking each segment's next one (queries.ts architectures)
       -- instead of reading every member, stanzas and all, on every generate.
       CREATE INDEX segment_members_architecture ON segment_members (segment, architecture);
+    `,
+  },
+  {
+    id: 8,
+    description: "revoked keys: kept, with when the repository learned of the revocation, never trusted again",
+    sql: `
+      -- A key whose revocation the repository has seen signs nothing more (DESIGN.md §4b): its row
+      -- stays, its armor carrying the revocation (served in the archive keyring, so apt clients
+      -- learn it too), with the time the revocation arrived and its reason. NULL: trusted.
+      ALTER TABLE trusted_keys ADD COLUMN revoked_at INTEGER;
+      ALTER TABLE trusted_keys ADD COLUMN revocation_reason TEXT;
     `,
   },
   {

@@ -142,12 +142,16 @@ export interface SegmentRef {
 
 export interface KeyRecord {
   fingerprint: string;
+  /** The public key with every signature it was given, revocations included (trusted-keys.ts). */
   armored: string;
   userIds: string[];
   algorithm: string;
   createdAt: string;
   expiresAt: string | null;
   addedAt: number;
+  /** When the repository learned of the key's revocation (migration 8); null while it is trusted. */
+  revokedAt: number | null;
+  revocationReason: string | null;
 }
 
 type Row = Record<string, SqlStorageValue>;
@@ -288,6 +292,46 @@ export class Queries {
       component,
     );
     return new Map(rows.map((r) => [`${str(r.name)} ${str(r.version)} ${str(r.architecture)}`, str(r.sha256)]));
+  }
+
+  /**
+   * What any release lists at these pool paths: one row per path and content (rows shared by
+   * releases are read once, from the segments, not once per release referencing them).
+   */
+  poolPathContents(
+    paths: readonly string[],
+  ): { poolPath: string; sha256: string; name: string; version: string; architecture: string }[] {
+    return this.#allIn(
+      (marks) =>
+        `SELECT DISTINCT pool_path, sha256, name, version, architecture FROM segment_members WHERE pool_path IN (${marks})`,
+      paths,
+    ).map((r) => ({
+      poolPath: str(r.pool_path),
+      sha256: str(r.sha256),
+      name: str(r.name),
+      version: str(r.version),
+      architecture: str(r.architecture),
+    }));
+  }
+
+  /** The members of one release at these pool paths, in any dist. */
+  releaseMembersAt(release: string, paths: readonly string[]): MemberRecord[] {
+    return this.#allIn(
+      (marks) => `SELECT * FROM release_members WHERE release_id = ? AND pool_path IN (${marks})`,
+      paths,
+      release,
+    ).map(toMember);
+  }
+
+  /** The newest release (and dist) listing this content at this pool path, for a message. */
+  listingOf(path: string, sha256: string): { release: string; dist: string } | null {
+    const r = this.#first(
+      `SELECT m.release_id, m.dist FROM release_members m JOIN releases r ON r.id = m.release_id
+       WHERE m.pool_path = ? AND m.sha256 = ? ORDER BY r.seq DESC LIMIT 1`,
+      path,
+      sha256,
+    );
+    return r === null ? null : { release: str(r.release_id), dist: str(r.dist) };
   }
 
   /** Every version binding of these package names: a batch upload checks all of its own at once. */
@@ -1053,15 +1097,23 @@ export class Queries {
       createdAt: str(r.created_at),
       expiresAt: optStr(r.expires_at),
       addedAt: num(r.added_at),
+      revokedAt: optNum(r.revoked_at),
+      revocationReason: optStr(r.revocation_reason),
     }));
   }
 
+  /**
+   * Store a key as the caller merged it. A revocation, once recorded, stays: `revoked_at` and its
+   * reason are never cleared, whatever is written later.
+   */
   upsertKey(k: KeyRecord): void {
     this.#run(
-      `INSERT INTO trusted_keys (fingerprint, armored, user_ids, algorithm, created_at, expires_at, added_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO trusted_keys (fingerprint, armored, user_ids, algorithm, created_at, expires_at, added_at,
+         revoked_at, revocation_reason)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (fingerprint) DO UPDATE SET armored = excluded.armored, user_ids = excluded.user_ids,
-         expires_at = excluded.expires_at`,
+         expires_at = excluded.expires_at, revoked_at = coalesce(revoked_at, excluded.revoked_at),
+         revocation_reason = iif(revoked_at IS NULL, excluded.revocation_reason, revocation_reason)`,
       k.fingerprint,
       k.armored,
       JSON.stringify(k.userIds),
@@ -1069,11 +1121,14 @@ export class Queries {
       k.createdAt,
       k.expiresAt,
       k.addedAt,
+      k.revokedAt,
+      k.revocationReason,
     );
   }
 
+  /** Stop trusting a key: only one never revoked (a revoked key's row is its revocation, kept for good). */
   deleteKey(fingerprint: string): boolean {
-    return this.#run("DELETE FROM trusted_keys WHERE fingerprint = ?", fingerprint) > 0;
+    return this.#run("DELETE FROM trusted_keys WHERE fingerprint = ? AND revoked_at IS NULL", fingerprint) > 0;
   }
 
   // admin: stats, fsck, gc
@@ -1093,7 +1148,8 @@ export class Queries {
       dirty_indexes: n(
         "SELECT count(*) AS n FROM indexes i JOIN releases r ON r.id = i.release_id WHERE r.state = 'open' AND i.dirty = 1",
       ),
-      trusted_keys: n("SELECT count(*) AS n FROM trusted_keys"),
+      trusted_keys: n("SELECT count(*) AS n FROM trusted_keys WHERE revoked_at IS NULL"),
+      revoked_keys: n("SELECT count(*) AS n FROM trusted_keys WHERE revoked_at IS NOT NULL"),
       activations: n("SELECT count(*) AS n FROM activations"),
     };
   }

@@ -28,12 +28,14 @@ import { CHUNK_BYTES, IndexHasher, type WrittenChunk, writeChunks } from "./inde
 import { coveringIndex, groupBy } from "./keys.ts";
 import { Membership } from "./membership.ts";
 import { migrate } from "./migrations.ts";
+import { filenameClash, poolPathsTaken, poolPathTaken } from "./pool-paths.ts";
 import {
   type DistRecord,
   FIRST_KEY,
   type IndexFileRecord,
   type IndexKey,
   type IndexRow,
+  type KeyRecord,
   type MemberRecord,
   type PackageRecord,
   Queries,
@@ -41,7 +43,8 @@ import {
   type Settings,
   type StoredPackage,
 } from "./queries.ts";
-import { buildKeyring, inspectPublicKey, verifyReleaseSignatures } from "./signatures.ts";
+import { verifyReleaseSignatures } from "./signatures.ts";
+import { buildKeyring, readKeySubmission } from "./trusted-keys.ts";
 
 type Outcome<T> = Result<T, ApiError>;
 const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
@@ -161,7 +164,20 @@ export class RepositoryObject extends DurableObject<Env> {
     super(ctx, env);
     this.#q = new Queries(ctx.storage.sql);
     this.#membership = new Membership(this.#q);
-    void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
+    void ctx.blockConcurrencyWhile(async () => {
+      migrate(ctx.storage);
+      await this.#resumePointer();
+    });
+  }
+
+  /**
+   * An activation this object committed but D1 never confirmed must have a pointer write coming:
+   * one left by an object that died before it could record the retry (code older than
+   * `#publishPointer`), or whose alarm was lost, gets one now.
+   */
+  async #resumePointer(): Promise<void> {
+    if (this.#q.settings() === null || this.#q.pendingActivations() === 0) return;
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
   }
 
   // configuration
@@ -209,6 +225,11 @@ export class RepositoryObject extends DurableObject<Env> {
    * (blobs.ts repositoryScope), so what is not yet removed is never reachable from it.
    */
   async destroy(): Promise<Outcome<{ blobs_deleted: number; finished: boolean }>> {
+    // After any activation or pointer retry under way: none of them may write a pointer afterwards.
+    return this.#exclusive(() => this.#destroy());
+  }
+
+  async #destroy(): Promise<Outcome<{ blobs_deleted: number; finished: boolean }>> {
     const s = this.#settings();
     if (!s.ok) return s;
     this.ctx.storage.kv.put(DESTROYING, s.value.scope);
@@ -261,16 +282,26 @@ export class RepositoryObject extends DurableObject<Env> {
   async checkPackage(upload: UploadedPackage): Promise<Outcome<null>> {
     const s = this.#settings();
     if (!s.ok) return s;
-    const { control, hashes } = upload;
-    return (
-      this.#versionConflict(s.value, control.package, control.version, control.architecture, hashes.sha256) ?? ok(null)
+    return this.#admissionRefusal(s.value, upload) ?? ok(null);
+  }
+
+  /** Why `registerPackage` would refuse this new content, or null: its version rules and its pool file name. */
+  #admissionRefusal(s: Settings, { control, hashes }: UploadedPackage): Outcome<never> | null {
+    const conflict = this.#versionConflict(s, control.package, control.version, control.architecture, hashes.sha256);
+    if (conflict) return conflict;
+    const clash = filenameClash(
+      this.#q.bindingsOf([control.package]),
+      control.package,
+      control.version,
+      control.architecture,
     );
+    return clash ? { ok: false, error: clash } : null;
   }
 
   /**
    * Record a package whose bytes the Worker has stored and parsed. A (name, version, architecture)
    * is bound to one content forever unless the repository allows version reuse; the same content
-   * again is an idempotent success.
+   * again is an idempotent success. A pool file name belongs to one version (pool-paths.ts).
    */
   async registerPackage(upload: UploadedPackage): Promise<Outcome<{ package: PackageSummary; created: boolean }>> {
     const s = this.#settings();
@@ -278,14 +309,8 @@ export class RepositoryObject extends DurableObject<Env> {
     const { control, hashes } = upload;
     const existing = this.#q.package(hashes.sha256);
     if (existing !== null) return ok({ package: summarizePackage(existing), created: false });
-    const conflict = this.#versionConflict(
-      s.value,
-      control.package,
-      control.version,
-      control.architecture,
-      hashes.sha256,
-    );
-    if (conflict) return conflict;
+    const refusal = this.#admissionRefusal(s.value, upload);
+    if (refusal) return refusal;
     const record = this.#packageRecord(upload, Date.now());
     this.ctx.storage.transactionSync(() => this.#insertPackages([record]));
     return ok({ package: summarizePackage(record), created: true });
@@ -321,8 +346,9 @@ export class RepositoryObject extends DurableObject<Env> {
    * Record a batch of packages whose bytes the Worker has stored and parsed: all or nothing, in
    * one transaction. The rules are `registerPackage`'s, applied in order, plus one of the batch's
    * own: two different files with the same (name, version, architecture) are refused, since
-   * which one should be bound would depend on their order in the request. The same content twice
-   * is fine; the later copy reports `created: false`. Results are in request order.
+   * which one should be bound would depend on their order in the request, and so are two
+   * versions of one pool file name. The same content twice is fine; the later copy reports
+   * `created: false`. Results are in request order.
    */
   async registerPackages(
     uploads: (UploadedPackage & { file: string })[],
@@ -347,12 +373,13 @@ export class RepositoryObject extends DurableObject<Env> {
     now: number,
   ): Outcome<{ records: PackageRecord[]; packages: { package: PackageSummary; created: boolean }[] }> {
     const known: Map<string, PackageSummary> = this.#q.packageHeads([...new Set(uploads.map((u) => u.hashes.sha256))]);
+    const bindings = this.#q.bindingsOf([...new Set(uploads.map((u) => u.control.package))]);
     const bound = new Map<string, string>();
     if (!s.mayReuseVersions) {
-      for (const b of this.#q.bindingsOf([...new Set(uploads.map((u) => u.control.package))])) {
-        bound.set(`${b.name} ${b.version} ${b.architecture}`, b.sha256);
-      }
+      for (const b of bindings) bound.set(`${b.name} ${b.version} ${b.architecture}`, b.sha256);
     }
+    // Each version this batch binds holds its pool file name from then on, for the files after it.
+    const named: { name: string; version: string; architecture: string }[] = [...bindings];
     const records: PackageRecord[] = [];
     const packages: { package: PackageSummary; created: boolean }[] = [];
     const versions = new Map<string, UploadedPackage & { file: string }>();
@@ -377,13 +404,11 @@ export class RepositoryObject extends DurableObject<Env> {
       const binding = bound.get(key);
       const conflict =
         binding === undefined ? null : this.#versionConflict(s, name, version, architecture, hashes.sha256);
-      if (conflict?.ok === false) {
-        return err(conflict.error.code, `${file}: ${conflict.error.message}`, {
-          file,
-          sha256: hashes.sha256,
-          ...conflict.error.details,
-        });
+      const refusal = conflict?.ok === false ? conflict.error : filenameClash(named, name, version, architecture);
+      if (refusal !== null) {
+        return err(refusal.code, `${file}: ${refusal.message}`, { file, sha256: hashes.sha256, ...refusal.details });
       }
+      named.push({ name, version, architecture });
       const record = this.#packageRecord(upload, now);
       records.push(record);
       known.set(record.sha256, summarizePackage(record));
@@ -456,6 +481,7 @@ export class RepositoryObject extends DurableObject<Env> {
         : this.#q.bindingsOf(names).map((b) => [`${b.name} ${b.version} ${b.architecture}`, b.sha256]),
     );
     const seen = new Map<string, string>();
+    const paths = new Map<string, MemberRecord>();
     const members: MemberRecord[] = [];
     for (const p of records) {
       const key = `${p.name} ${p.version} ${p.architecture}`;
@@ -477,7 +503,7 @@ export class RepositoryObject extends DurableObject<Env> {
         source: p.source,
       });
       if (!path.ok) return err("invalid_request", path.error.message);
-      members.push({
+      const member: MemberRecord = {
         dist: input.dist,
         component: input.component,
         name: p.name,
@@ -485,12 +511,18 @@ export class RepositoryObject extends DurableObject<Env> {
         architecture: p.architecture,
         sha256: p.sha256,
         poolPath: path.value,
-      });
+      };
+      const sharing = paths.get(member.poolPath);
+      if (sharing !== undefined) return { ok: false, error: poolPathTaken(member, sharing, "in this request") };
+      paths.set(member.poolPath, member);
+      members.push(member);
     }
     const sizes = new Map(records.map((p) => [p.sha256, p.size]));
     const summary = (m: MemberRecord) => summarizeMember(m, sizes.get(m.sha256) ?? 0);
 
     const base = this.#q.releaseInState("open") ?? this.#q.releaseInState("active");
+    const taken = poolPathsTaken(this.#q, s.value, base, members);
+    if (taken) return { ok: false, error: taken };
     const inBaseNow =
       base === null ? new Map<string, string>() : this.#q.membersNamed(base.id, input.dist, input.component, names);
     const inBase = (m: MemberRecord) => inBaseNow.get(`${m.name} ${m.version} ${m.architecture}`) === m.sha256;
@@ -648,7 +680,7 @@ export class RepositoryObject extends DurableObject<Env> {
         generated_at: iso(d.generatedAt),
         signed_by: d.signedBy,
       })),
-      unsigned_dists: r.state === "open" ? unsignedDists(dists) : [],
+      unsigned_dists: r.state === "open" ? unsignedDists(dists, this.#revokedSigners()) : [],
       counts: this.#q.memberCounts(r.id),
     });
   }
@@ -784,12 +816,16 @@ export class RepositoryObject extends DurableObject<Env> {
           "the Release text in the document differs from the one the server generated; sign the document armor index generate printed, unmodified",
         );
       }
+      // Keys are changed in turn with this (addKey, removeKey): a revocation acknowledged before
+      // this started is seen here, and none lands between this check and the activation below.
+      const keys = this.#q.keys();
       const verified = await verifyReleaseSignatures({
         releaseText: doc.release_text,
         inrelease: doc.inrelease,
         releaseGpg: doc.release_gpg,
         fingerprint: doc.fingerprint,
-        trustedKeys: this.#q.keys().map((k) => k.armored),
+        trustedKeys: keys.filter((k) => k.revokedAt === null).map((k) => k.armored),
+        revokedKeys: keys.filter((k) => k.revokedAt !== null).map((k) => k.armored),
       });
       if (!verified.ok) return err(verified.error.code, verified.error.message);
       const encoder = new TextEncoder();
@@ -818,7 +854,7 @@ export class RepositoryObject extends DurableObject<Env> {
         verified.value.fingerprint,
         Date.now(),
       );
-      const unsigned = unsignedDists(this.#q.dists(release.id));
+      const unsigned = unsignedDists(this.#q.dists(release.id), this.#revokedSigners());
       let activated = false;
       if (options.activate && unsigned.length === 0) {
         const result = await this.#activate(s.value, release.id);
@@ -848,20 +884,27 @@ export class RepositoryObject extends DurableObject<Env> {
     });
   }
 
-  /** Finish a deletion cut short, or retry a D1 pointer write that failed during an activation. */
+  /**
+   * Finish a deletion cut short (see `destroy`), or write the D1 pointer of an activation that is
+   * not visible yet: one whose write failed, or whose object died before or during it (see
+   * `#publishPointer`). Taken in turn with activations, so pointers are written in the order
+   * releases were activated. Retried while D1 fails; not once the repository's row is gone
+   * (deleted), which would otherwise loop forever.
+   */
   override async alarm(): Promise<void> {
-    const destroying = this.ctx.storage.kv.get<string>(DESTROYING);
-    if (destroying !== undefined) {
-      await this.#finishDestroy(destroying).catch(async (cause) => {
-        console.error("finishing a repository's deletion failed; retrying", cause);
-        await this.ctx.storage.setAlarm(Date.now() + SYNC_RETRY_MS);
-      });
-      return;
-    }
-    if (this.#q.pendingActivations() === 0) return;
-    const s = this.#q.settings();
-    if (s === null) return;
-    if (!(await this.#syncPointer(s))) await this.ctx.storage.setAlarm(Date.now() + SYNC_RETRY_MS);
+    await this.#exclusive(async () => {
+      const destroying = this.ctx.storage.kv.get<string>(DESTROYING);
+      if (destroying !== undefined) {
+        await this.#finishDestroy(destroying).catch(async (cause) => {
+          console.error("finishing a repository's deletion failed; retrying", cause);
+          await this.ctx.storage.setAlarm(Date.now() + SYNC_RETRY_MS);
+        });
+        return;
+      }
+      const s = this.#q.settings();
+      if (s === null || this.#q.pendingActivations() === 0) return;
+      if ((await this.#syncPointer(s)) === "failed") await this.ctx.storage.setAlarm(Date.now() + SYNC_RETRY_MS);
+    });
   }
 
   // apt serving
@@ -969,46 +1012,100 @@ export class RepositoryObject extends DurableObject<Env> {
 
   // trusted keys
 
-  /** Trust a public key for signing this repository's indexes. Secret, expired and revoked keys are refused. */
+  /**
+   * Hand the repository a key text (DESIGN.md §4b): a public key to trust (or an export of one it
+   * holds, merged into it), a revoked key, or a revocation certificate for a key it holds. A
+   * revocation is recorded at once and for good, and answered as a success naming the key as
+   * revoked: from then on the key signs nothing in this repository, a dist it signed in the open
+   * release needs signing again, it can never be trusted again, and the archive keyring carries
+   * its revocation. A revoked key that was never trusted is recorded the same way, so an older
+   * export of it cannot be trusted later. Refused, changing nothing: secret, expired and unusable
+   * keys, and an unrevoked export of a key already revoked (`key_revoked`).
+   */
   async addKey(armored: string): Promise<Outcome<KeySummary>> {
-    const s = this.#settings();
-    if (!s.ok) return s;
-    const inspected = await inspectPublicKey(armored);
-    if (!inspected.ok) return err(inspected.error.code, inspected.error.message);
-    const k = inspected.value;
-    this.#q.upsertKey({
-      fingerprint: k.fingerprint,
-      armored: k.armored,
-      userIds: k.userIds,
-      algorithm: k.algorithm,
-      createdAt: k.createdAt,
-      expiresAt: k.expiresAt,
-      addedAt: Date.now(),
+    // In turn with submit: a signature checked against the keys before this revocation cannot
+    // activate after it.
+    return this.#exclusive(async () => {
+      const s = this.#settings();
+      if (!s.ok) return s;
+      const held = this.#q.keys();
+      const read = await readKeySubmission(armored, held);
+      if (!read.ok) return err(read.error.code, read.error.message);
+      const { key, revocation, revokes } = read.value;
+      const before = held.find((k) => k.fingerprint === key.fingerprint);
+      if (before !== undefined && before.revokedAt !== null && !revokes) {
+        return err(
+          "key_revoked",
+          `Key ${key.fingerprint} was revoked (this repository learned it on ${new Date(before.revokedAt).toISOString()}): it can never be trusted again. Sign with another key and add that one.`,
+          { fingerprint: key.fingerprint, revoked_at: new Date(before.revokedAt).toISOString() },
+        );
+      }
+      const now = Date.now();
+      const record: KeyRecord = {
+        fingerprint: key.fingerprint,
+        armored: key.armored,
+        userIds: key.userIds,
+        algorithm: key.algorithm,
+        createdAt: key.createdAt,
+        expiresAt: key.expiresAt,
+        addedAt: before?.addedAt ?? now,
+        revokedAt: revocation === null ? null : (before?.revokedAt ?? now),
+        revocationReason: revocation === null ? null : (before?.revocationReason ?? revocation.reason),
+      };
+      this.#q.upsertKey(record);
+      return ok(summarizeKey(record));
     });
-    return ok(summarizeKey({ ...k, addedAt: Date.now() }));
   }
 
+  /** Every key the repository holds: trusted ones, and revoked ones (`status: "revoked"`), which sign nothing. */
   async listKeys(): Promise<Outcome<{ keys: KeySummary[] }>> {
     const s = this.#settings();
     if (!s.ok) return s;
     return ok({ keys: this.#q.keys().map(summarizeKey) });
   }
 
+  /**
+   * Stop trusting a key. A revoked key stays: its row is how the repository remembers never to
+   * trust it again, and how the archive keyring tells apt clients of its revocation.
+   */
   async removeKey(fingerprint: string): Promise<Outcome<{ removed: string }>> {
-    const s = this.#settings();
-    if (!s.ok) return s;
-    if (!this.#q.deleteKey(fingerprint))
-      return err("key_not_found", `no trusted key ${fingerprint} in this repository`);
-    return ok({ removed: fingerprint });
+    return this.#exclusive(async () => {
+      const s = this.#settings();
+      if (!s.ok) return s;
+      const key = this.#q.keys().find((k) => k.fingerprint === fingerprint);
+      if (key === undefined) return err("key_not_found", `no trusted key ${fingerprint} in this repository`);
+      if (key.revokedAt !== null) {
+        return err(
+          "key_revoked",
+          `Key ${fingerprint} is revoked and already signs nothing; it is kept so that it is never trusted again and so the archive keyring carries its revocation to apt clients.`,
+          { fingerprint, revoked_at: new Date(key.revokedAt).toISOString() },
+        );
+      }
+      this.#q.deleteKey(fingerprint);
+      return ok({ removed: fingerprint });
+    });
   }
 
-  /** The archive keyring apt users install: every trusted key, armored and binary. */
+  /**
+   * The archive keyring apt users install: every key the repository holds, armored and binary,
+   * revoked ones with their revocation, so that clients importing it learn of it.
+   */
   async keyring(): Promise<{ armored: string; binary: Uint8Array; updatedAt: number } | null> {
     if (this.#live() === null) return null;
     const keys = this.#q.keys();
     if (keys.length === 0) return null;
     const ring = await buildKeyring(keys.map((k) => k.armored));
-    return { ...ring, updatedAt: Math.max(...keys.map((k) => k.addedAt)) };
+    return { ...ring, updatedAt: Math.max(...keys.map((k) => Math.max(k.addedAt, k.revokedAt ?? 0))) };
+  }
+
+  /** Primary fingerprints of the revoked keys: what they signed in the open release needs signing again. */
+  #revokedSigners(): Set<string> {
+    return new Set(
+      this.#q
+        .keys()
+        .filter((k) => k.revokedAt !== null)
+        .map((k) => k.fingerprint),
+    );
   }
 
   // admin
@@ -1426,7 +1523,10 @@ export class RepositoryObject extends DurableObject<Env> {
     const now = Date.now();
     const active = this.#q.releaseInState("active");
     if (r.state === "active") {
-      if (this.#q.pendingActivations() > 0 && !(await this.#syncPointer(s))) return this.#pending(id);
+      if (this.#q.pendingActivations() > 0) {
+        const refused = await this.#publishPointer(s, id);
+        if (refused) return refused;
+      }
       return ok({ release: r.id, previous: r.parent, activated_at: new Date(r.activatedAt ?? now).toISOString() });
     }
     if (r.state === "retired" && !isRetained(r, now - s.retentionSeconds * 1000)) {
@@ -1436,11 +1536,18 @@ export class RepositoryObject extends DurableObject<Env> {
       );
     }
     if (r.state === "open") {
-      const unsigned = unsignedDists(this.#q.dists(r.id));
+      const dists = this.#q.dists(r.id);
+      const revoked = this.#revokedSigners();
+      const unsigned = unsignedDists(dists, revoked);
       if (unsigned.length > 0) {
+        const resign = dists.filter((d) => d.signedBy !== null && revoked.has(d.signedBy) && unsigned.includes(d.dist));
+        const why =
+          resign.length === 0
+            ? ""
+            : ` (${resign.map((d) => `${d.dist} was signed by ${d.signedBy}, revoked since`).join("; ")})`;
         return err(
           "release_unsigned",
-          `release ${id} cannot be activated until these dists are generated, signed and uploaded: ${unsigned.join(", ")}`,
+          `release ${id} cannot be activated until these dists are generated, signed and uploaded: ${unsigned.join(", ")}${why}`,
           { unsigned_dists: unsigned },
         );
       }
@@ -1449,25 +1556,48 @@ export class RepositoryObject extends DurableObject<Env> {
       this.#q.switchActive(r.id, now);
       this.#q.insertActivation(r.id, active?.id ?? null, now);
     });
-    if (!(await this.#syncPointer(s))) return this.#pending(id);
+    const refused = await this.#publishPointer(s, id);
+    if (refused) return refused;
     return ok({ release: r.id, previous: active?.id ?? null, activated_at: new Date(now).toISOString() });
   }
 
-  #pending(id: string): Outcome<never> {
-    void this.ctx.storage.setAlarm(Date.now() + SYNC_RETRY_MS);
-    return err(
-      "activation_pending",
-      `release ${id} is activated but not yet visible at the edge; the pointer write is retried automatically, or repeat the request`,
-      { release: id },
-    );
+  /**
+   * Make D1's pointer name the active release, after an activation was committed (or found
+   * pending). The retry is scheduled before the write is sent, with no I/O in between: the alarm
+   * is stored in the same output-gated step as the commit, and the output gate holds the D1
+   * request until both are on disk. However the object dies from then on (before, during or
+   * after the write), its alarm writes the pointer; a constructor finding activations pending
+   * with no alarm schedules one too (`#resumePointer`). Returns the refusal to answer, or null.
+   */
+  async #publishPointer(s: Settings, id: string): Promise<Outcome<never> | null> {
+    await this.ctx.storage.setAlarm(Date.now() + SYNC_RETRY_MS);
+    const written = await this.#syncPointer(s);
+    if (written === "failed") {
+      return err(
+        "activation_pending",
+        `release ${id} is active in the repository, but the edge still serves the previous release: writing its pointer to D1 failed. The repository retries on its own every few seconds; \`armor release activate ${id}\` retries now`,
+        { release: id },
+      );
+    }
+    await this.ctx.storage.deleteAlarm();
+    if (written === "gone") {
+      return err(
+        "repository_not_found",
+        `repository ${s.id} was deleted at the edge while release ${id} was activated`,
+      );
+    }
+    return null;
   }
 
   /**
    * Write the active pointer to D1, which every edge request reads. The edge serves whatever
    * release D1 names, so until this succeeds the old release stays fully visible; only once it
    * succeeds is the activation logged as visible (the time snapshot URLs resolve against).
+   * "gone": the repository's row is no longer in D1 (it is being deleted), and retrying would
+   * never succeed; D1 rows are never recreated for this object's lifetime, only for a successor
+   * created after `destroy`, which clears this object's activations and alarm.
    */
-  async #syncPointer(s: Settings): Promise<boolean> {
+  async #syncPointer(s: Settings): Promise<"written" | "failed" | "gone"> {
     const active = this.#q.releaseInState("active");
     try {
       // Only this lifetime's row: a successor created under the same id has another uid, and a
@@ -1475,46 +1605,55 @@ export class RepositoryObject extends DurableObject<Env> {
       const result = await this.env.DB.prepare("UPDATE repositories SET active_release = ? WHERE id = ? AND uid IS ?")
         .bind(active?.id ?? null, s.id, s.uid)
         .run();
-      if (result.meta.changes !== 1) return false;
+      if (result.meta.changes === 0) {
+        console.error(`no D1 row for repository ${s.id}: its pointer is not written, nor retried`);
+        return "gone";
+      }
     } catch (cause) {
       console.error("writing the active release pointer to D1 failed", cause);
-      return false;
+      return "failed";
     }
     this.#q.markActivationsVisible(Date.now());
-    return true;
+    return "written";
   }
 }
 
 export interface KeySummary {
   fingerprint: string;
+  /** "revoked": the repository saw the key's revocation; it signs nothing here, ever again. */
+  status: "trusted" | "revoked";
   user_ids: string[];
   algorithm: string;
   created_at: string;
   expires_at: string | null;
   added_at: string;
+  /** When the repository learned of the revocation. */
+  revoked_at: string | null;
+  revocation_reason: string | null;
 }
 
-function summarizeKey(k: {
-  fingerprint: string;
-  userIds: string[];
-  algorithm: string;
-  createdAt: string;
-  expiresAt: string | null;
-  addedAt: number;
-}): KeySummary {
+function summarizeKey(k: KeyRecord): KeySummary {
   return {
     fingerprint: k.fingerprint,
+    status: k.revokedAt === null ? "trusted" : "revoked",
     user_ids: k.userIds,
     algorithm: k.algorithm,
     created_at: k.createdAt,
     expires_at: k.expiresAt,
     added_at: new Date(k.addedAt).toISOString(),
+    revoked_at: iso(k.revokedAt),
+    revocation_reason: k.revocationReason,
   };
 }
 
-/** Dists that differ from the parent and carry no valid signature yet: activation waits for them. */
-function unsignedDists(dists: DistRecord[]): string[] {
-  return dists.filter((d) => d.changed && d.inRelease === null).map((d) => d.dist);
+/**
+ * Dists that differ from the parent and carry no valid signature yet: activation waits for them.
+ * A signature by a key revoked since it was accepted no longer counts: the key signs nothing more.
+ */
+function unsignedDists(dists: DistRecord[], revokedSigners: ReadonlySet<string>): string[] {
+  return dists
+    .filter((d) => d.changed && (d.inRelease === null || (d.signedBy !== null && revokedSigners.has(d.signedBy))))
+    .map((d) => d.dist);
 }
 
 function isRetained(r: ReleaseRecord, retainedAfter: number): boolean {

@@ -1,15 +1,13 @@
 /**
- * The OpenPGP checks of the publish flow (DESIGN.md §3): the keys a repository trusts, the two
- * signatures apt verifies on each dist's Release (apt-secure(8)) and the keyring apt users install.
+ * The OpenPGP checks of the publish flow (DESIGN.md §3): the two signatures apt verifies on each
+ * dist's Release (apt-secure(8)), by one of the keys a repository trusts (trusted-keys.ts).
  * Pure functions over strings: no bindings and no I/O, so they run in the Durable Object and in Node.
  * openpgp throws for every malformed input; each throw is caught here and becomes a coded error.
  */
 import {
-  armor,
   type CleartextMessage,
   createMessage,
   enums,
-  type Key,
   type KeyID,
   type Message,
   type PublicKey,
@@ -21,107 +19,13 @@ import {
   verify,
 } from "openpgp";
 import { ok, type Result } from "../../schema/result.ts";
-
-export interface PublicKeyInfo {
-  /** Uppercase hex of the primary key's fingerprint, no spaces. */
-  fingerprint: string;
-  userIds: string[];
-  /** The primary key's algorithm as gpg names it: "ed25519", "rsa4096", "nistp256"… */
-  algorithm: string;
-  /** ISO 8601. */
-  createdAt: string;
-  /** ISO 8601, or null when the key does not expire. */
-  expiresAt: string | null;
-  /** The public key alone, re-armored by openpgp (whatever surrounded the armor is gone). */
-  armored: string;
-}
-
-export type KeyErrorCode = "invalid_key" | "secret_key" | "key_expired" | "key_revoked" | "key_cannot_sign";
-export interface KeyError {
-  code: KeyErrorCode;
-  message: string;
-}
+import { CLOCK_SKEW_MS, reason } from "./trusted-keys.ts";
 
 export type SignatureErrorCode = "bad_signature" | "untrusted_key" | "release_mismatch";
 export interface SignatureError {
   code: SignatureErrorCode;
   message: string;
 }
-
-const EXPORT_HINT = "export it with `gpg --armor --export <fingerprint>`";
-
-/**
- * Parse one armored public key for the repository's trusted keys.
- * Refuses what is not exactly one key (`invalid_key`), a secret key (`secret_key`: only the public half
- * is ever needed), a primary key expired or revoked at `now` (`key_expired`, `key_revoked`) and a key
- * with no key usable for signing at `now` (`key_cannot_sign`), which includes algorithms openpgp
- * considers too weak (DSA, RSA under 2048 bits), as apt's gpgv does.
- */
-export async function inspectPublicKey(armored: string, now = new Date()): Promise<Result<PublicKeyInfo, KeyError>> {
-  if (armored.trim() === "") return keyError("invalid_key", `No key given: ${EXPORT_HINT}.`);
-  // openpgp reads the first armor block and ignores the rest: a second pasted key would vanish silently.
-  const blocks = armored.match(/^-----BEGIN PGP /gm)?.length ?? 0;
-  if (blocks > 1) {
-    return keyError("invalid_key", `This text holds ${blocks} armor blocks; add one key at a time: ${EXPORT_HINT}.`);
-  }
-  let keys: Key[];
-  try {
-    keys = await readKeys({ armoredKeys: armored });
-  } catch (cause) {
-    return keyError("invalid_key", `This is not an armored OpenPGP public key (${reason(cause)}): ${EXPORT_HINT}.`);
-  }
-  // Said first, whatever else is wrong: whoever pasted a secret key needs to hear it most.
-  const secret = keys.find((k) => k.isPrivate());
-  if (secret !== undefined) {
-    return keyError(
-      "secret_key",
-      `This is a secret key and it was not stored. Armor only needs the public half: ${EXPORT_HINT.replace("<fingerprint>", secret.getFingerprint().toUpperCase())}, and keep the secret key to yourself.`,
-    );
-  }
-  const key = keys[0];
-  if (key === undefined || keys.length > 1) {
-    return keyError("invalid_key", `This text holds ${keys.length} keys; add one key at a time: ${EXPORT_HINT}.`);
-  }
-  const fingerprint = key.getFingerprint().toUpperCase();
-  if (await key.isRevoked(undefined, undefined, now)) {
-    return keyError("key_revoked", `Key ${fingerprint} is revoked: sign with another key and add that one.`);
-  }
-  // null means "revoked or no valid self-signature"; both are caught just below with a precise reason.
-  const expiration = await key.getExpirationTime();
-  if (expiration instanceof Date && expiration <= now) {
-    return keyError(
-      "key_expired",
-      `Key ${fingerprint} expired on ${expiration.toISOString()}: extend it (\`gpg --quick-set-expire ${fingerprint} 2y\`), export it again and add it.`,
-    );
-  }
-  try {
-    await key.verifyPrimaryKey(now);
-  } catch (cause) {
-    return keyError("invalid_key", `Key ${fingerprint} is not usable (${reason(cause)}): ${EXPORT_HINT} again.`);
-  }
-  try {
-    await key.getSigningKey(undefined, now);
-  } catch (cause) {
-    return keyError(
-      "key_cannot_sign",
-      `Key ${fingerprint} has no key usable for signing (${reason(cause)}): add an ed25519 signing subkey (\`gpg --quick-add-key ${fingerprint} ed25519 sign\`) or use another key.`,
-    );
-  }
-  return ok({
-    fingerprint,
-    userIds: key.getUserIDs(),
-    algorithm: algorithmName(key),
-    createdAt: key.getCreationTime().toISOString(),
-    expiresAt: expiration instanceof Date ? expiration.toISOString() : null,
-    armored: key.toPublic().armor(),
-  });
-}
-
-/**
- * The signer's clock may run ahead of the Worker's: a signature made "in the future" by that much is
- * still accepted. apt checks signatures later, on its own clock, when they are in the past anyway.
- */
-const CLOCK_SKEW_MS = 5 * 60_000;
 
 /** What verifyReleaseSignatures vouches for: the signer, and the two files exactly as they were verified. */
 export interface VerifiedRelease {
@@ -143,6 +47,8 @@ export interface VerifiedRelease {
  * `fingerprint` is the signer the client declares (primary or signing subkey fingerprint): it must belong
  * to one of `trustedKeys` (else `untrusted_key`) and be valid at `now`; each file must carry a signature
  * by it that verifies (else `bad_signature`), and any other signature must be by a trusted key and verify.
+ * `revokedKeys` are keys the repository no longer trusts because it saw their revocation: they are
+ * only read to say so when one is declared.
  */
 export async function verifyReleaseSignatures(
   input: {
@@ -151,6 +57,7 @@ export async function verifyReleaseSignatures(
     releaseGpg: string;
     fingerprint: string;
     trustedKeys: readonly string[];
+    revokedKeys?: readonly string[];
   },
   now = new Date(),
 ): Promise<Result<VerifiedRelease, SignatureError>> {
@@ -165,11 +72,20 @@ export async function verifyReleaseSignatures(
   const signer = trusted.find((k) => k.getKeys().some((sub) => sub.getFingerprint().toUpperCase() === declared));
   if (signer === undefined) {
     const known = trusted.map((k) => k.getFingerprint().toUpperCase());
+    const revoked = (await parseTrustedKeys(input.revokedKeys ?? [])).find((k) =>
+      k.getKeys().some((sub) => sub.getFingerprint().toUpperCase() === declared),
+    );
+    if (revoked !== undefined) {
+      return signatureError(
+        "untrusted_key",
+        `Key ${revoked.getFingerprint().toUpperCase()} is revoked: this repository no longer trusts it to sign${known.length === 0 ? "; add a new key with `armor key add`" : `: sign with one of its keys (${known.join(", ")}), or add a new one with \`armor key add\``}.`,
+      );
+    }
     return signatureError(
       "untrusted_key",
       known.length === 0
-        ? `Key ${declared} is not trusted: this repository has no trusted key yet; add yours with \`armor keys add\`.`
-        : `Key ${declared} is not trusted by this repository: sign with one of its keys (${known.join(", ")}) or add this one with \`armor keys add\`.`,
+        ? `Key ${declared} is not trusted: this repository has no trusted key yet; add yours with \`armor key add\`.`
+        : `Key ${declared} is not trusted by this repository: sign with one of its keys (${known.join(", ")}) or add this one with \`armor key add\`.`,
     );
   }
   const fingerprint = signer.getFingerprint().toUpperCase();
@@ -177,7 +93,7 @@ export async function verifyReleaseSignatures(
   if (await signer.isRevoked(undefined, undefined, now)) {
     return signatureError(
       "bad_signature",
-      `Key ${fingerprint} is revoked: sign with another trusted key, or add a new one with \`armor keys add\`.`,
+      `Key ${fingerprint} is revoked: sign with another trusted key, or add a new one with \`armor key add\`.`,
     );
   }
   try {
@@ -185,7 +101,7 @@ export async function verifyReleaseSignatures(
   } catch (cause) {
     return signatureError(
       "bad_signature",
-      `Key ${fingerprint} cannot sign now (${reason(cause)}): if it expired, extend it (\`gpg --quick-set-expire ${fingerprint} 2y\`) and add it again with \`armor keys add\`; then sign again.`,
+      `Key ${fingerprint} cannot sign now (${reason(cause)}): if it expired, extend it (\`gpg --quick-set-expire ${fingerprint} 2y\`) and add it again with \`armor key add\`; then sign again.`,
     );
   }
   const context: Context = { signer, trusted, now };
@@ -242,42 +158,6 @@ export async function verifyReleaseSignatures(
   return ok({ fingerprint, inrelease: inrelease.value.text, releaseGpg: releaseGpg.value.text });
 }
 
-/**
- * The archive keyring apt users install (archive-keyring.asc for `Signed-By:` and
- * /etc/apt/keyrings, archive-keyring.gpg for trusted.gpg.d): every key's public half, concatenated,
- * once per fingerprint, in the given order. The binary form is plain OpenPGP packets (what
- * `gpg --export` writes), not GnuPG's keybox format, which apt refuses.
- * @throws if a key does not parse: keys are checked by {@link inspectPublicKey} before they are stored.
- */
-export async function buildKeyring(armoredKeys: readonly string[]): Promise<{ armored: string; binary: Uint8Array }> {
-  const seen = new Set<string>();
-  const keys: PublicKey[] = [];
-  for (const [index, armoredKey] of armoredKeys.entries()) {
-    let parsed: Key[];
-    try {
-      parsed = await readKeys({ armoredKeys: armoredKey });
-    } catch (cause) {
-      throw new Error(`trusted key #${index} does not parse`, { cause });
-    }
-    for (const key of parsed) {
-      if (seen.has(key.getFingerprint())) continue;
-      seen.add(key.getFingerprint());
-      keys.push(key.toPublic());
-    }
-  }
-  const parts = keys.map((k) => k.toPacketList().write());
-  const binary = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    binary.set(part, offset);
-    offset += part.length;
-  }
-  // The CRC24 line is optional (RFC 9580 §6.1) and v6 keys must not carry it; with v4 keys keep it, as
-  // key.armor() does: gpg fails to decode some unpadded armor without it (https://dev.gnupg.org/T7071).
-  const checksum = keys.every((k) => k.keyPacket.version !== 6);
-  return { armored: armor(enums.armor.publicKey, binary, undefined, undefined, undefined, checksum), binary };
-}
-
 const RESIGN = ": sign the Release again with `armor index sign` and upload the result unchanged.";
 
 interface Context {
@@ -318,7 +198,7 @@ async function checkSignatures(
       const issuer = packet?.issuerFingerprint ? toHex(packet.issuerFingerprint) : result.keyID.toHex().toUpperCase();
       return signatureError(
         "untrusted_key",
-        `${file} is signed by key ${issuer}, which this repository does not trust: sign with ${signerFingerprint}, or add that key with \`armor keys add\`.`,
+        `${file} is signed by key ${issuer}, which this repository does not trust: sign with ${signerFingerprint}, or add that key with \`armor key add\`.`,
       );
     }
     const ownerFingerprint = owner.getFingerprint().toUpperCase();
@@ -428,7 +308,7 @@ async function parseTrustedKeys(armored: readonly string[]): Promise<PublicKey[]
     try {
       for (const key of await readKeys({ armoredKeys: text })) keys.push(key.toPublic());
     } catch {
-      // Stored keys were checked by inspectPublicKey; a newer openpgp may still refuse one.
+      // Stored keys were checked by readKeySubmission; a newer openpgp may still refuse one.
     }
   }
   return keys;
@@ -437,13 +317,6 @@ async function parseTrustedKeys(armored: readonly string[]): Promise<PublicKey[]
 function normalizeFingerprint(text: string): string | null {
   const hex = text.replace(/\s+/g, "").replace(/^0x/i, "").toUpperCase();
   return /^([0-9A-F]{40}|[0-9A-F]{64})$/.test(hex) ? hex : null;
-}
-
-function algorithmName(key: Key): string {
-  const { algorithm, bits, curve } = key.getAlgorithmInfo();
-  if (bits !== undefined) return `${algorithm.replace(/(EncryptSign|Sign|Encrypt)$/, "")}${bits}`;
-  if (curve !== undefined) return curve.replace(/Legacy$/, "").replace(/^nistP/, "nistp");
-  return algorithm;
 }
 
 function firstDifference(signed: string, expected: string): string {
@@ -460,14 +333,6 @@ function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0"))
     .join("")
     .toUpperCase();
-}
-
-function reason(cause: unknown): string {
-  return (cause instanceof Error ? cause.message : String(cause)).replace(/\.$/, "");
-}
-
-function keyError(code: KeyErrorCode, message: string): { ok: false; error: KeyError } {
-  return { ok: false, error: { code, message } };
 }
 
 function signatureError(code: SignatureErrorCode, message: string): { ok: false; error: SignatureError } {

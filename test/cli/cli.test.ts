@@ -161,6 +161,55 @@ describe("armor against the local stack", () => {
     });
   });
 
+  it("exits 3 naming the pending release while the edge cannot be told, and 0 only once it serves it", async ({
+    expect,
+  }) => {
+    const repo = await newRepo();
+    const publish = (...more: string[]) =>
+      armor(["publish", "--repository", repo, "--dist", "stable", "--key-file", keyFile, ...more], env());
+    await armor(["pkgs", "add", "--repository", repo, "--dist", "stable", writeDeb(work, "edge", "1.0")], env());
+    expect((await publish()).code).toBe(0);
+    await armor(["pkgs", "add", "--repository", repo, "--dist", "stable", writeDeb(work, "edge", "2.0")], env());
+    const versions = async () =>
+      [...(await (await served(repo, "dists/stable/main/binary-amd64/Packages")).text()).matchAll(/^Version: (.+)$/gm)]
+        .map((m) => m[1])
+        .sort();
+
+    // D1 refuses to move this repository's pointer, as during an outage: the release activates in
+    // the repository, but the edge keeps serving r1.
+    const trigger = `pointer_down_${repo.replace(/\W/g, "_")}`;
+    await stack.d1(
+      `CREATE TRIGGER ${trigger} BEFORE UPDATE OF active_release ON repositories WHEN NEW.id = '${repo}'
+       BEGIN SELECT RAISE(ABORT, 'D1 is down (test)'); END`,
+    );
+    try {
+      const pending = await publish("--wait", "2");
+      expect(pending.code, pending.stderr).toBe(3);
+      expect(pending.stdout).toBe("");
+      expect(pending.stderr).toContain(`error: release r2 is active in ${repo}, but the edge still serves r1`);
+      expect(pending.stderr).toContain("retries the pointer on its own");
+      expect(pending.stderr).toContain(`armor release activate r2 --repository ${repo}`);
+      expect(await versions()).toEqual(["1.0"]);
+      // Nor does a second publish take the release it finds active for done.
+      const again = await publish("--wait", "0", "--json");
+      expect(again.code).toBe(3);
+      expect(JSON.parse(again.stdout)).toMatchObject({ error: { code: "activation_pending" } });
+      const activate = await armor(["release", "activate", "--repository", repo, "r2", "--wait", "0"], env());
+      expect(activate.code).toBe(3);
+      expect(await versions()).toEqual(["1.0"]);
+    } finally {
+      await stack.d1(`DROP TRIGGER ${trigger}`);
+    }
+
+    const activated = await armor(["release", "activate", "--repository", repo, "r2"], env());
+    expect(activated.code, activated.stderr).toBe(0);
+    expect(activated.stdout).toBe("release r2 is active (was r1)\n");
+    expect(await versions()).toEqual(["1.0", "2.0"]);
+    const done = await publish();
+    expect(done.code).toBe(0);
+    expect(done.stdout).toBe("nothing to publish: release r2, which the edge serves, already holds every change\n");
+  });
+
   it("adds many small files in batches and one above the batch limit alone; a rerun sends nothing", async ({
     expect,
   }) => {
@@ -202,6 +251,46 @@ describe("armor against the local stack", () => {
     expect(again.stderr).not.toMatch(/^uploaded:/m);
     expect(again.stdout).toContain("nothing changed");
   }, 60_000);
+
+  it("records a revoked key with key add, says so, and gpg sees the revocation in the archive keyring", async ({
+    expect,
+  }) => {
+    const repo = await newRepo();
+    const revokedFile = join(work, "revoked.pub.asc");
+    writeFileSync(revokedFile, inject("keys").revoked.public);
+    const { fingerprint } = inject("keys").revoked;
+    const added = await armor(["key", "add", "--repository", repo, revokedFile], env());
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(
+      new RegExp(`^revoked ${fingerprint}.*: this repository no longer accepts its signatures`),
+    );
+    const listed = await armor(["key", "list", "--repository", repo], env());
+    expect(listed.stdout).toMatch(new RegExp(`^${fingerprint}  revoked \\d{4}-`, "m"));
+    expect(listed.stdout).toMatch(new RegExp(`^${inject("keys").trusted.fingerprint}  trusted `, "m"));
+
+    const keyring = join(work, `${n}-archive-keyring.gpg`);
+    writeFileSync(keyring, Buffer.from(await (await served(repo, "archive-keyring.gpg")).arrayBuffer()));
+    const home = mkdtempSync(join(tmpdir(), "armor-gpg-"));
+    try {
+      const shown = spawnSync("gpg", ["--homedir", home, "--batch", "--show-keys", "--with-colons", keyring]);
+      expect(shown.status, shown.stderr.toString()).toBe(0);
+      // Field 2 of a pub line is the key's validity: "r" for revoked.
+      const validity = shown.stdout
+        .toString()
+        .split("\n")
+        .filter((l) => l.startsWith("pub:"))
+        .map((l) => [l.split(":")[4], l.split(":")[1]]);
+      expect(validity).toEqual([
+        [inject("keys").trusted.fingerprint.slice(-16), "-"],
+        [fingerprint.slice(-16), "r"],
+      ]);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+    const built = await armor(["keyring", "build", "--repository", repo, "--output", work, "--json"], env());
+    expect(built.code, built.stderr).toBe(0);
+    expect(JSON.parse(built.stdout)).toMatchObject({ keys: 1, omitted: [fingerprint] });
+  });
 
   it("prints machine-readable results and errors with --json", async ({ expect }) => {
     const repo = await newRepo();
@@ -335,7 +424,7 @@ describe("armor's errors", () => {
     const r = await armor(["publish", "--repository", repo, "--dist", "stable", "--key-file", other], env());
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("(untrusted_key, HTTP 422)");
-    expect(r.stderr).toContain("hint: add the public key with `armor key add");
+    expect(r.stderr).toContain("or add yours with `armor key add");
   });
 
   it("reports a wrong passphrase", async ({ expect }) => {

@@ -180,6 +180,20 @@ describe("buildKeyringDeb", () => {
     });
   });
 
+  it("leaves revoked keys out when asked, as the repository's keyring carries them", async ({ expect }) => {
+    const deb = await buildKeyringDeb({
+      ...input,
+      keys: [keys.trusted.public, keys.revoked.public],
+      omitRevoked: true,
+    });
+    expect(deb.included).toEqual([keys.trusted.fingerprint]);
+    expect(deb.omitted).toEqual([keys.revoked.fingerprint]);
+    expect(await refusal(buildKeyringDeb({ ...input, keys: [keys.revoked.public], omitRevoked: true }))).toMatchObject({
+      code: "no_keys",
+      message: `No keys to put in the keyring: every key is revoked (${keys.revoked.fingerprint}).`,
+    });
+  });
+
   it("refuses a secret key, and says how to export the public half", async ({ expect }) => {
     expect(await refusal(buildKeyringDeb({ ...input, keys: [keys.trusted.public, keys.untrusted.secret] }))).toEqual({
       code: "secret_key",

@@ -16,7 +16,17 @@ export interface LocalStack {
   endpoint: string;
   /** The operator token the Worker was started with. */
   token: string;
+  /**
+   * Run one SQL statement on the Worker's local D1, as an operator could on the real one: how a
+   * test makes D1 refuse a write (a trigger) without any switch in the code that ships.
+   */
+  d1(sql: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The part of the Worker's D1 binding the tests use, as the harness hands it to Node. */
+interface D1Env {
+  DB: { prepare(sql: string): { run(): Promise<unknown> } };
 }
 
 export interface StackOptions {
@@ -41,7 +51,11 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   const { url } = await server.listen();
   await server.getWorker().applyD1Migrations("DB");
   const endpoint = `http://127.0.0.1:${url.port}`;
-  return { endpoint, token, close: () => server.close() };
+  const d1 = async (sql: string) => {
+    const env = await server.getWorker<D1Env>().getEnv();
+    await env.DB.prepare(sql).run();
+  };
+  return { endpoint, token, d1, close: () => server.close() };
 }
 
 export interface SidecarProcess {

@@ -34,7 +34,10 @@ function upload(name: string, version = "1.0", architecture = "amd64") {
   };
 }
 
-/** Back to the schema before migration 7: no stanza beside each member, no index by architecture. */
+/**
+ * Back to the schema before migration 7: no stanza beside each member, no index by architecture.
+ * Its record is removed with it, and migrating again runs what is not recorded: migration 7 alone.
+ */
 function undoMigration7(sql: SqlStorage): void {
   sql.exec("DROP INDEX segment_members_architecture");
   sql.exec("ALTER TABLE segment_members DROP COLUMN stanza");

@@ -9,7 +9,8 @@ import {
   sign,
 } from "openpgp";
 import { describe, inject, it } from "vitest";
-import { buildKeyring, inspectPublicKey, verifyReleaseSignatures } from "../../objects/repository/signatures.ts";
+import { verifyReleaseSignatures } from "../../objects/repository/signatures.ts";
+import { buildKeyring, inspectPublicKey } from "../../objects/repository/trusted-keys.ts";
 
 const keys = inject("keys");
 const gpg = inject("gpgSigned");
@@ -265,7 +266,7 @@ describe("verifyReleaseSignatures", () => {
     });
     expect(result.ok ? null : result.error).toEqual({
       code: "untrusted_key",
-      message: expect.stringContaining("armor keys add"),
+      message: expect.stringContaining("armor key add"),
     });
   });
 

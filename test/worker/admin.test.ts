@@ -53,7 +53,7 @@ describe("trusted keys", () => {
   it.for([
     ["secret", "secret_key"],
     ["expired", "key_expired"],
-    ["revoked", "key_revoked"],
+    // A revoked key is not refused but recorded as revoked: test/worker/revocation.test.ts.
     ["garbage", "invalid_key"],
   ] as const)("refuses a %s key with %s", async ([kind, code], { expect }) => {
     const repo = uniqueRepo("badkey");
@@ -64,9 +64,7 @@ describe("trusted keys", () => {
         ? keys.trusted.secret
         : kind === "expired"
           ? keys.expired.public
-          : kind === "revoked"
-            ? keys.revoked.public
-            : "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot a key\n-----END PGP PUBLIC KEY BLOCK-----\n";
+          : "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot a key\n-----END PGP PUBLIC KEY BLOCK-----\n";
     const res = await call(keysOf(repo), { method: "POST", body: JSON.stringify({ key }) });
     expect(res.status).toBe(400);
     expect((await json<{ error: { code: string } }>(res)).error.code).toBe(code);

@@ -215,19 +215,15 @@ describe("releases", () => {
     await push(repo, "stable", "main", [makeDeb("hello", "2.0", "amd64")]);
     const { document } = await generate(repo, "stable");
 
-    // Make the pointer write fail: the repository's row is missing from D1.
-    const row = await env.DB.prepare("SELECT * FROM repositories WHERE id = ?")
-      .bind(repo)
-      .first<Record<string, string>>();
-    await env.DB.prepare("DELETE FROM repositories WHERE id = ?").bind(repo).run();
+    // Make the pointer write fail: D1 refuses to change this repository's row.
+    await env.DB.prepare(
+      `CREATE TRIGGER pointer_down BEFORE UPDATE OF active_release ON repositories WHEN NEW.id = '${repo}'
+       BEGIN SELECT RAISE(ABORT, 'D1 is down (test)'); END`,
+    ).run();
     const res = await submit(repo, "stable", await sign(document));
     expect(res.status).toBe(503);
     expect(await json(res)).toMatchObject({ error: { code: "activation_pending", details: { release: "r2" } } });
-    await env.DB.prepare(
-      "INSERT INTO repositories (id, uid, visibility, active_release, created_at) VALUES (?, ?, ?, ?, ?)",
-    )
-      .bind(repo, row?.uid ?? null, row?.visibility ?? "public", row?.active_release ?? null, row?.created_at ?? "")
-      .run();
+    await env.DB.prepare("DROP TRIGGER pointer_down").run();
     // Still the old release at the edge: the activation was never half-visible.
     expect(await packagesOf(repo)).toEqual(["hello 1.0"]);
     const log = await json<{ activations: { release: string; visible_at: string | null }[] }>(

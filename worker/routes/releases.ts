@@ -11,7 +11,8 @@
  *   GET  /activations                   the activation log
  *   POST /dists/:dist/generate          regenerate dirty indexes → { document (unsigned TOML), regenerated, reused }
  *   POST /dists/:dist/signed            submit the signed TOML (?activate=false stages it)
- *   GET|POST /keys, DELETE /keys/:fingerprint
+ *   GET|POST /keys, DELETE /keys/:fingerprint   trusted keys; POST also takes a revoked key or a
+ *                                              revocation certificate (200, the key named as revoked)
  */
 import { Hono } from "hono";
 import { AddKeySchema, CreateReleaseSchema } from "../../schema/api.ts";
@@ -132,7 +133,9 @@ releaseRoutes.post("/keys", async (c) => {
   const repo = c.get("repository");
   await authorize(c, repo, "admin");
   const input = await jsonBody(c, AddKeySchema);
-  return c.json(unwrap(await repositoryStub(c.env, repo.scope).addKey(input.key)), 201);
+  const key = unwrap(await repositoryStub(c.env, repo.scope).addKey(input.key));
+  // A revocation is a success too, but it creates no trust: 200, with the key named as revoked.
+  return c.json(key, key.status === "revoked" ? 200 : 201);
 });
 
 releaseRoutes.delete("/keys/:fingerprint", async (c) => {
