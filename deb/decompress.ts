@@ -1,13 +1,18 @@
 /**
- * Decompression of a control.tar member with a hard cap on the output, so a decompression bomb is
- * refused with a clear error instead of exhausting a 128 MB isolate.
+ * Decompression of a control.tar member as dpkg-deb reads it, with a hard cap on the output, so a
+ * decompression bomb is refused with a clear error instead of exhausting a 128 MB isolate.
  *
- * gzip and zstd use node:zlib, which workerd provides under `nodejs_compat` and which stops at
+ * Each format is read the way dpkg-deb 1.21 (Debian bookworm) reads it, which is not always the way
+ * its command-line tool does: gzip member after member (gzip.ts), the first zstd frame (zstd.ts), the
+ * first xz stream (xz.ts); whatever follows is ignored, as dpkg ignores it. gzip and zstd data is
+ * inflated by node:zlib, which workerd provides under `nodejs_compat` and which stops at
  * `maxOutputLength`; xz uses our pure-JS decoder (see xz.ts for why).
  */
-import { gunzipSync, zstdDecompressSync } from "node:zlib";
 import { DebFormatError } from "./errors.ts";
+import { GzipError, gunzipLikeDpkg } from "./gzip.ts";
 import { XzError, xzDecompress } from "./xz.ts";
+import { isOutputLimitError } from "./zlib-cap.ts";
+import { zstdFirstFrame } from "./zstd.ts";
 
 export type Compression = "none" | "gzip" | "xz" | "zstd";
 
@@ -19,7 +24,7 @@ export function compressionOf(member: string, base: "control.tar" | "data.tar"):
   return EXTENSIONS[member.slice(base.length)];
 }
 
-/** Decompress `bytes`, refusing to produce more than `maxOutput` bytes. */
+/** Decompress `bytes` as dpkg-deb does, refusing to produce more than `maxOutput` bytes. */
 export function decompress(kind: Compression, bytes: Uint8Array, maxOutput: number): Uint8Array {
   const tooLarge = () =>
     new DebFormatError(
@@ -32,9 +37,8 @@ export function decompress(kind: Compression, bytes: Uint8Array, maxOutput: numb
   }
   try {
     if (kind === "xz") return xzDecompress(bytes, maxOutput);
-    const options = { maxOutputLength: maxOutput };
-    const out = kind === "gzip" ? gunzipSync(bytes, options) : zstdDecompressSync(bytes, options);
-    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    if (kind === "gzip") return gunzipLikeDpkg(bytes, maxOutput);
+    return zstdFirstFrame(bytes, maxOutput);
   } catch (cause) {
     if (isOutputLimit(cause)) throw tooLarge();
     const detail = cause instanceof Error ? cause.message : String(cause);
@@ -44,5 +48,6 @@ export function decompress(kind: Compression, bytes: Uint8Array, maxOutput: numb
 
 function isOutputLimit(cause: unknown): boolean {
   if (cause instanceof XzError) return cause.reason === "too_large";
-  return cause instanceof RangeError || (cause as { code?: unknown } | null)?.code === "ERR_BUFFER_TOO_LARGE";
+  if (cause instanceof GzipError) return false;
+  return isOutputLimitError(cause);
 }
