@@ -12,7 +12,10 @@ export function register(program: Command, io: Io): void {
     .command("build")
     .description("write a {name}-archive-keyring .deb holding the repository's trusted public keys")
     .option("--name <name>", "package name prefix (default: owner-name of the repository)")
-    .option("--pkg-version <version>", "package version (default: today's date, e.g. 2026.11.22)")
+    .option(
+      "--pkg-version <version>",
+      "package version (default: when the key set last changed, e.g. 2026.11.22.143005)",
+    )
     .option("--output <dir>", "directory to write the .deb to", ".")
     .addHelpText(
       "after",
@@ -29,11 +32,16 @@ export function register(program: Command, io: Io): void {
       }
       const armored = await res.text();
       const keys = armored.split(/(?=-----BEGIN PGP PUBLIC KEY BLOCK-----)/).filter((k) => k.trim() !== "");
-      const today = new Date().toISOString().slice(0, 10).replaceAll("-", ".");
+      // The version is when the key set last changed (the keyring's Last-Modified, UTC, to the
+      // second): it grows with every change, so a second build on one day after a change is a new
+      // version, and a build with nothing changed is the same one.
+      const changed = new Date(res.headers.get("last-modified") ?? Date.now());
+      const stamp = Number.isNaN(changed.getTime()) ? new Date() : changed;
+      const version = stamp.toISOString().slice(0, 19).replace("T", ".").replaceAll("-", ".").replaceAll(":", "");
       const { buildKeyringDeb } = await import("../keyring-deb.ts");
       const built = await buildKeyringDeb({
         name: options.name ?? repository.replace("/", "-"),
-        version: options.pkgVersion ?? today,
+        version: options.pkgVersion ?? version,
         keys,
         omitRevoked: true,
       });
@@ -42,7 +50,7 @@ export function register(program: Command, io: Io): void {
       for (const fingerprint of built.omitted) ctx.out.log(`left out ${fingerprint}: it is revoked`);
       ctx.out.result(
         { file: path, size: built.bytes.length, keys: built.included.length, omitted: built.omitted },
-        () => `wrote ${path} (${built.included.length} key(s))`,
+        () => `wrote ${path} (${built.included.length} ${built.included.length === 1 ? "key" : "keys"})`,
       );
     });
 }

@@ -59,6 +59,8 @@ const err = (code: ApiError["code"], message: string, details?: Record<string, u
  * 63,000 spent a tenth of its time starting queries.
  */
 const INDEX_PAGE_ROWS = 1000;
+/** When the key set last changed (ms), at least a second after the change before it. */
+const KEYS_CHANGED_AT = "keys_changed_at";
 /** The highest sequence number a discarded release had: new release ids start above it. */
 const RELEASE_SEQ_FLOOR = "release_seq_floor";
 /** Set (to the repository's scope) while the object deletes itself: the alarm finishes it. */
@@ -306,7 +308,7 @@ export class RepositoryObject extends DurableObject<Env> {
   async registerPackage(upload: UploadedPackage): Promise<Outcome<{ package: PackageSummary; created: boolean }>> {
     const s = this.#settings();
     if (!s.ok) return s;
-    const { control, hashes } = upload;
+    const { hashes } = upload;
     const existing = this.#q.package(hashes.sha256);
     if (existing !== null) return ok({ package: summarizePackage(existing), created: false });
     const refusal = this.#admissionRefusal(s.value, upload);
@@ -1053,8 +1055,21 @@ export class RepositoryObject extends DurableObject<Env> {
         revocationReason: revocation === null ? null : (before?.revocationReason ?? revocation.reason),
       };
       this.#q.upsertKey(record);
+      this.#keysChanged(now);
       return ok(summarizeKey(record));
     });
+  }
+
+  /**
+   * Record that the key set changed (a key added, merged, revoked or removed): the archive
+   * keyring's Last-Modified, which `armor keyring build` turns into a version that grows with every
+   * change, even one that leaves no newer key behind (a removal).
+   */
+  #keysChanged(at: number): void {
+    this.ctx.storage.kv.put(
+      KEYS_CHANGED_AT,
+      Math.max(at, (this.ctx.storage.kv.get<number>(KEYS_CHANGED_AT) ?? 0) + 1000),
+    );
   }
 
   /** Every key the repository holds: trusted ones, and revoked ones (`status: "revoked"`), which sign nothing. */
@@ -1082,6 +1097,7 @@ export class RepositoryObject extends DurableObject<Env> {
         );
       }
       this.#q.deleteKey(fingerprint);
+      this.#keysChanged(Date.now());
       return ok({ removed: fingerprint });
     });
   }
@@ -1095,7 +1111,8 @@ export class RepositoryObject extends DurableObject<Env> {
     const keys = this.#q.keys();
     if (keys.length === 0) return null;
     const ring = await buildKeyring(keys.map((k) => k.armored));
-    return { ...ring, updatedAt: Math.max(...keys.map((k) => Math.max(k.addedAt, k.revokedAt ?? 0))) };
+    const changed = this.ctx.storage.kv.get<number>(KEYS_CHANGED_AT) ?? 0;
+    return { ...ring, updatedAt: Math.max(changed, ...keys.map((k) => Math.max(k.addedAt, k.revokedAt ?? 0))) };
   }
 
   /** Primary fingerprints of the revoked keys: what they signed in the open release needs signing again. */

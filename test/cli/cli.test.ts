@@ -292,6 +292,51 @@ describe("armor against the local stack", () => {
     expect(JSON.parse(built.stdout)).toMatchObject({ keys: 1, omitted: [fingerprint] });
   });
 
+  it("builds a keyring package whose version grows with every change of the key set, with the right count", async ({
+    expect,
+  }) => {
+    const repo = await newRepo();
+    const build = async () => {
+      const out = mkdtempSync(join(work, "ring-"));
+      const r = await armor(["keyring", "build", "--repository", repo, "--output", out, "--json"], env());
+      expect(r.code, r.stderr).toBe(0);
+      const built = JSON.parse(r.stdout) as { file: string; keys: number };
+      const version = basename(built.file).split("_")[1] ?? "";
+      return {
+        ...built,
+        version,
+        text: (await armor(["keyring", "build", "--repository", repo, "--output", out], env())).stdout,
+      };
+    };
+    const first = await build();
+    expect(first.keys).toBe(1);
+    expect(first.text).toContain("(1 key)");
+    expect(first.version).toMatch(/^\d{4}\.\d{2}\.\d{2}\.\d{6}$/);
+    // Nothing changed: the same version, so publishing it again is idempotent.
+    expect((await build()).version).toBe(first.version);
+
+    const other = join(work, `${n}-other.pub.asc`);
+    writeFileSync(other, inject("keys").untrusted.public);
+    expect((await armor(["key", "add", "--repository", repo, other], env())).code).toBe(0);
+    const second = await build();
+    expect(second.keys).toBe(2);
+    expect(second.text).toContain("(2 keys)");
+    const removed = await armor(["key", "remove", "--repository", repo, inject("keys").untrusted.fingerprint], env());
+    expect(removed.code, removed.stderr).toBe(0);
+    const third = await build();
+    expect(third.keys).toBe(1);
+    for (const [older, newer] of [
+      [first.version, second.version],
+      [second.version, third.version],
+    ]) {
+      const compared = spawnSync("dpkg", ["--compare-versions", newer ?? "", "gt", older ?? ""]);
+      expect(compared.status, `${newer} > ${older}`).toBe(0);
+    }
+    // Each is a new package version the repository accepts.
+    for (const b of [first, second, third])
+      expect((await armor(["pkgs", "add", "--repository", repo, "--dist", "stable", b.file], env())).code).toBe(0);
+  });
+
   it("prints machine-readable results and errors with --json", async ({ expect }) => {
     const repo = await newRepo();
     await armor(["pkgs", "add", "--repository", repo, "--dist", "stable", writeDeb(work, "jsonpkg", "1.0")], env());
