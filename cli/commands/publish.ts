@@ -44,10 +44,16 @@ export function register(program: Command, io: Io): void {
         if (!outcome.published) {
           // Someone else activated every change: done only if the edge serves that release.
           const served = await awaitEdge(ctx, repository, null, wait);
-          ctx.out.result({ repository, ...outcome, active_release: served?.release ?? null }, () =>
-            served === null
-              ? "nothing to publish: there are no changes"
-              : `nothing to publish: release ${served.release}, which the edge serves, already holds every change`,
+          if (served === null) {
+            // No release at all, open or active: there is nothing it could publish.
+            throw new UserError(`nothing to publish: ${repository} has no release yet, and no packages added`, {
+              hint: `add packages first: armor pkgs add --repository ${repository} --dist ${dists[0] ?? "stable"} ./*.deb`,
+              code: "no_open_release",
+            });
+          }
+          ctx.out.result(
+            { repository, ...outcome, active_release: served.release },
+            () => `nothing to publish: release ${served.release}, which the edge serves, already holds every change`,
           );
           return;
         }

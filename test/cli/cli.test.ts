@@ -337,6 +337,16 @@ describe("armor against the local stack", () => {
       expect((await armor(["pkgs", "add", "--repository", repo, "--dist", "stable", b.file], env())).code).toBe(0);
   });
 
+  it("says there is nothing to publish in a repository with no release at all, and how to start", async ({
+    expect,
+  }) => {
+    const repo = await newRepo();
+    const r = await armor(["publish", "--repository", repo, "--dist", "stable", "--key-file", keyFile], env());
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`nothing to publish: ${repo} has no release yet, and no packages added`);
+    expect(r.stderr).toContain(`armor pkgs add --repository ${repo} --dist stable`);
+  });
+
   it("prints machine-readable results and errors with --json", async ({ expect }) => {
     const repo = await newRepo();
     await armor(["pkgs", "add", "--repository", repo, "--dist", "stable", writeDeb(work, "jsonpkg", "1.0")], env());
