@@ -31,7 +31,8 @@ export const RepositoryHostnameSchema = z
  */
 export const RepositoryRefSchema = z.union([RepositoryIdSchema, RepositoryHostnameSchema], {
   error: () => ({
-    message: 'must be "owner/name" (lowercase letters, digits, "-"; "." or "_" in the name) or a hostname it is served at',
+    message:
+      'must be "owner/name" (lowercase letters, digits, "-"; "." or "_" in the name) or a hostname it is served at',
   }),
 });
 
