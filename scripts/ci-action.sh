@@ -42,12 +42,10 @@ while IFS= read -r pattern; do
 done <<<"$INPUT_FILES"
 [ ${#files[@]} -gt 0 ] || die "files lists nothing to publish"
 
+# One process: upload, add to every dist, generate, sign and activate (armor publish --add).
 dist_args=()
-for dist in $dists; do
-  "${armor[@]}" pkgs add --dist "$dist" --component "$component" "${files[@]}" >&2
-  dist_args+=(--dist "$dist")
-done
-result=$("${armor[@]}" publish "${dist_args[@]}" --json)
+for dist in $dists; do dist_args+=(--dist "$dist"); done
+result=$("${armor[@]}" publish "${dist_args[@]}" --component "$component" --add "${files[@]}" --json)
 printf '%s\n' "$result"
 if [ -n "${GITHUB_OUTPUT:-}" ]; then
   # A multi-line output, in the runner's heredoc form.
