@@ -124,6 +124,8 @@ async function main(): Promise<void> {
       "",
       "Then: sudo apt-get update && sudo apt-get install armor-hello && armor-hello",
       "",
+      `Or open ${endpoint}/${repository}/ in a browser: the repository's page, with the same setup.`,
+      "",
     ].join("\n"),
   );
 }

@@ -9,6 +9,7 @@ import { type Context, Hono, type Next } from "hono";
 import { RepositoryHostnameSchema, RepositoryIdSchema } from "../schema/index-document.ts";
 import type { ApiEnv } from "./context.ts";
 import { ApiFailure, errorResponse, fail, parseWith } from "./errors.ts";
+import { pageRoute, servePage } from "./pages/serve.tsx";
 import { repositoryById, repositoryForHost } from "./repositories.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { adminRoutes } from "./routes/admin.ts";
@@ -26,6 +27,9 @@ app.use("*", async (c, next) => {
   if (platformHosts(c.env).has(host)) return next();
   const repo = await repositoryForHost(c.env.DB, host);
   if (repo === null) return fail("unknown_host", `${host} is not a repository served by Armor`);
+  // A person's browser gets the repository's pages (worker/pages/route.ts); apt's paths are apt's.
+  const page = pageRoute(c.req.raw, 0);
+  if (page !== null) return servePage(c, repo, page);
   return serveApt(c, repo, aptSegments(new URL(c.req.url).pathname));
 });
 
@@ -76,13 +80,18 @@ api.route("/repositories/:owner/:name", releaseRoutes);
 app.route("/api/v1", api);
 app.route("/admin/v1", adminRoutes);
 
-/** Repositories by path on the platform host: /{owner}/{name}/dists/…, /{owner}/{name}/pool/… */
+/**
+ * Repositories by path on the platform host: /{owner}/{name}/dists/…, /{owner}/{name}/pool/…, and
+ * their web pages (/{owner}/{name}/ for a browser, /{owner}/{name}/-/…).
+ */
 app.on(["GET", "HEAD"], "/:owner/:name/*", async (c) => {
-  const segments = aptSegments(new URL(c.req.url).pathname);
+  const page = pageRoute(c.req.raw, 2);
+  const segments = aptSegments(page?.root ?? new URL(c.req.url).pathname);
   const [owner, name, ...rest] = segments;
   const id = parseWith(RepositoryIdSchema, `${owner}/${name}`, "repository");
   const repo = await repositoryById(c.env.DB, id);
   if (repo === null) return fail("repository_not_found", `no repository ${id}`);
+  if (page !== null) return servePage(c, repo, page);
   return serveApt(c, repo, rest);
 });
 /** Other methods on a repository's apt paths: 405 with `Allow` (serveApt); anything else is no route. */

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { aptSetup } from "../../deb/apt-setup.ts";
 import { CommandContext, parseRepositoryRef } from "../context.ts";
 import { UserError } from "../errors.ts";
 import type { Io } from "../output.ts";
@@ -110,22 +111,17 @@ export function register(program: Command, io: Io): void {
     .action(async (options: { dist: string; component: string[] }, command: Command) => {
       const ctx = new CommandContext(command, io);
       const info = await ctx.client.json<RepositoryInfo>(ctx.client.repo(ctx.repository));
-      const name = info.id.replace("/", "-");
-      const keyring = `/usr/share/keyrings/${name}-archive-keyring.gpg`;
-      const url = `${info.base_url}/`;
-      const sources = [
-        "Types: deb",
-        `URIs: ${url}`,
-        `Suites: ${options.dist}`,
-        `Components: ${options.component.join(" ")}`,
-        `Signed-By: ${keyring}`,
-      ].join("\n");
       const isPrivate = info.visibility === "private";
-      // A private repository's keyring is behind the same credentials apt uses: the commands read
-      // the token from $ARMOR_TOKEN, so they work as printed (and the token is not in the output).
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, printed for the user's shell
-      const token = '"token:${ARMOR_TOKEN:?set ARMOR_TOKEN to an API token with the viewer role}"';
-      const authFile = `/etc/apt/auth.conf.d/${name}.conf`;
+      // The same setup the repository's web page shows (deb/sources.ts). A private repository's
+      // keyring is behind the same credentials apt uses: the commands read the token from
+      // $ARMOR_TOKEN, so they work as printed (and the token is not in the output).
+      const setup = aptSetup({
+        id: info.id,
+        url: `${info.base_url}/`,
+        dist: options.dist,
+        components: options.component,
+        private: isPrivate,
+      });
       const lines = [
         ...(isPrivate
           ? [
@@ -135,26 +131,29 @@ export function register(program: Command, io: Io): void {
             ]
           : []),
         "# 1. the repository's signing key",
-        `curl -fsSL ${isPrivate ? `-u ${token} ` : ""}${url}archive-keyring.gpg | sudo tee ${keyring} > /dev/null`,
+        ...setup.keyCommands,
         "",
-        `# 2. /etc/apt/sources.list.d/${name}.sources`,
-        `sudo tee /etc/apt/sources.list.d/${name}.sources > /dev/null <<'EOF'`,
-        sources,
-        "EOF",
+        `# 2. ${setup.sourcesPath}`,
+        ...setup.sourcesCommands,
         ...(isPrivate
           ? [
               "",
-              `# 3. the credentials apt sends: ${authFile}, mode 0600 (apt_auth.conf(5); with a scheme`,
+              `# 3. the credentials apt sends: ${setup.authPath}, mode 0600 (apt_auth.conf(5); with a scheme`,
               "#    and path the entry also matches plain http, as on a local stack)",
-              `sudo install -m 0600 /dev/null ${authFile}`,
-              `printf 'machine %s login token password %s\\n' '${url}' "$ARMOR_TOKEN" | sudo tee ${authFile} > /dev/null`,
+              ...setup.authCommands,
             ]
           : []),
         "",
-        "sudo apt-get update",
+        ...setup.updateCommands,
       ];
       ctx.out.result(
-        { repository: info.id, url, keyring_url: `${url}archive-keyring.gpg`, keyring_path: keyring, sources },
+        {
+          repository: info.id,
+          url: setup.url,
+          keyring_url: setup.keyringUrl,
+          keyring_path: setup.keyringPath,
+          sources: setup.sources,
+        },
         () => lines.join("\n"),
       );
     });

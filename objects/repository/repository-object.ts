@@ -24,7 +24,9 @@ import {
 } from "../../schema/index-document.ts";
 import type { Result } from "../../schema/result.ts";
 import { type BlobPart, blobKey, blobPrefix, putBytes, repositoryScope, stagingPrefix } from "./blobs.ts";
+import { Browse, type PackageListing, type PackageMember } from "./browse.ts";
 import { CHUNK_BYTES, IndexHasher, type WrittenChunk, writeChunks } from "./index-writer.ts";
+import { type KeyConcern, keyConcerns } from "./key-policy.ts";
 import { coveringIndex, groupBy } from "./keys.ts";
 import { Membership } from "./membership.ts";
 import { migrate } from "./migrations.ts";
@@ -160,12 +162,14 @@ function summarizeMember(m: MemberRecord, size: number): MemberSummary {
 export class RepositoryObject extends DurableObject<Env> {
   readonly #q: Queries;
   readonly #membership: Membership;
+  readonly #browse: Browse;
   #turn: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#q = new Queries(ctx.storage.sql);
     this.#membership = new Membership(this.#q);
+    this.#browse = new Browse(ctx.storage.sql);
     void ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage);
       await this.#resumePointer();
@@ -1123,6 +1127,51 @@ export class RepositoryObject extends DurableObject<Env> {
         .filter((k) => k.revokedAt !== null)
         .map((k) => k.fingerprint),
     );
+  }
+
+  // web pages (worker/pages/): reads only, each answer a function of the release it names
+
+  /**
+   * Package names of `release` with their newest version, for the repository page: up to `limit`
+   * (1 to 200) names above `after` in name order, only those containing `query` when it is not
+   * empty; `more` when further names follow.
+   */
+  async browsePackages(
+    release: string,
+    filter: { query: string; after: string; limit: number },
+  ): Promise<Outcome<{ packages: PackageListing[]; more: boolean }>> {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    if (this.#q.release(release) === null) return err("release_not_found", `no release ${release} in this repository`);
+    const limit = Math.min(Math.max(Math.trunc(filter.limit), 1), 200);
+    return ok(this.#browse.listing(release, { ...filter, limit }));
+  }
+
+  /**
+   * Every member of `release` named `name`, newest version first, with its control fields; and
+   * which package names its relationship fields mention that the release holds (to link to).
+   */
+  async packageDetails(
+    release: string,
+    name: string,
+  ): Promise<Outcome<{ members: PackageMember[]; linkable: string[] }>> {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    if (this.#q.release(release) === null) return err("release_not_found", `no release ${release} in this repository`);
+    const members = this.#browse.members(release, name);
+    if (members.length === 0) return err("package_not_found", `no package ${name} in release ${release}`);
+    return ok({ members, linkable: this.#browse.linkable(release, members) });
+  }
+
+  /** Every key the repository holds (as `listKeys`), each with what makes apt refuse its signatures now or soon. */
+  async describeKeys(): Promise<Outcome<{ keys: (KeySummary & { concerns: KeyConcern[] })[] }>> {
+    const s = this.#settings();
+    if (!s.ok) return s;
+    const now = Date.now();
+    const keys = await Promise.all(
+      this.#q.keys().map(async (k) => ({ ...summarizeKey(k), concerns: await keyConcerns(k, now) })),
+    );
+    return ok({ keys });
   }
 
   // admin

@@ -193,6 +193,20 @@ async function snapshotRelease(
   return { release, settled: true };
 }
 
+/**
+ * The release a snapshot ID names, resolved as apt's `{YYYYMMDDTHHMMSSZ}/…` paths resolve it (and
+ * cached the same way): what the web pages show at `{root}/{snapshot}/` (worker/pages/).
+ */
+export function releaseAtSnapshot(
+  c: Ctx,
+  repo: RepositoryRow,
+  stamp: string,
+): Promise<{ release: string; settled: boolean }> {
+  const m = SNAPSHOT.exec(stamp);
+  if (m === null) return fail("invalid_path", `${stamp} is not a valid timestamp (YYYYMMDDTHHMMSSZ)`);
+  return snapshotRelease(c, repo, stamp, m);
+}
+
 async function serveKeyring(c: Ctx, repo: RepositoryRow, file: string): Promise<Response> {
   const ring = await repositoryStub(c.env, repo.scope).keyring();
   if (ring === null) return fail("not_found", `repository ${repo.id} has no trusted keys yet`);
