@@ -112,7 +112,7 @@ export function register(program: Command, io: Io): void {
       const ctx = new CommandContext(command, io);
       const info = await ctx.client.json<RepositoryInfo>(ctx.client.repo(ctx.repository));
       const isPrivate = info.visibility === "private";
-      // The same setup the repository's web page shows (deb/sources.ts). A private repository's
+      // The same setup the repository's web page shows (deb/apt-setup.ts). A private repository's
       // keyring is behind the same credentials apt uses: the commands read the token from
       // $ARMOR_TOKEN, so they work as printed (and the token is not in the output).
       const setup = aptSetup({

@@ -1,6 +1,6 @@
 /**
  * The repository's page: what it is, the setup a user copies (the same commands as
- * `armor repo setup`, deb/sources.ts), its packages with a search by name (a GET form: no script),
+ * `armor repo setup`, deb/apt-setup.ts), its packages with a search by name (a GET form: no script),
  * its dists, and its signing keys with what apt will think of them.
  */
 import type { FC } from "hono/jsx";
