@@ -7,7 +7,7 @@ import { readKeys } from "openpgp";
 import { parseControl } from "../deb/control.ts";
 import { buildDeb } from "../deb/deb-writer.ts";
 import { parseVersion, versionWithoutEpoch } from "../deb/version.ts";
-import { buildKeyring, inspectPublicKey } from "../objects/repository/trusted-keys.ts";
+import { buildKeyring, inspectPublicKey } from "../pgp/keys.ts";
 import { UserError } from "./errors.ts";
 
 export interface KeyringDebInput {

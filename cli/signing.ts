@@ -18,7 +18,7 @@ import {
   readSignature,
   sign,
 } from "openpgp";
-import { verifyReleaseSignatures } from "../objects/repository/signatures.ts";
+import { verifyReleaseSignatures } from "../pgp/release-signatures.ts";
 import { UserError } from "./errors.ts";
 
 export interface SigningKeySource {

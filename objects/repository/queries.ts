@@ -142,7 +142,7 @@ export interface SegmentRef {
 
 export interface KeyRecord {
   fingerprint: string;
-  /** The public key with every signature it was given, revocations included (trusted-keys.ts). */
+  /** The public key with every signature it was given, revocations included (pgp/keys.ts). */
   armored: string;
   userIds: string[];
   algorithm: string;

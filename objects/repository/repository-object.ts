@@ -16,6 +16,8 @@ import type { Control } from "../../deb/control.ts";
 import type { FileHashes } from "../../deb/hash.ts";
 import { isValidComponent, poolPath } from "../../deb/pool.ts";
 import { renderRelease } from "../../deb/release.ts";
+import { buildKeyring, readKeySubmission } from "../../pgp/keys.ts";
+import { verifyReleaseSignatures } from "../../pgp/release-signatures.ts";
 import { type ApiError, apiError } from "../../schema/errors.ts";
 import {
   INDEX_DOCUMENT_FORMAT,
@@ -43,8 +45,6 @@ import {
   type Settings,
   type StoredPackage,
 } from "./queries.ts";
-import { verifyReleaseSignatures } from "./signatures.ts";
-import { buildKeyring, readKeySubmission } from "./trusted-keys.ts";
 
 type Outcome<T> = Result<T, ApiError>;
 const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });

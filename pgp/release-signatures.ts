@@ -1,6 +1,7 @@
 /**
  * The OpenPGP checks of the publish flow (DESIGN.md §3): the two signatures apt verifies on each
- * dist's Release (apt-secure(8)), by one of the keys a repository trusts (trusted-keys.ts).
+ * dist's Release (apt-secure(8)), by one of the keys a repository trusts (pgp/keys.ts). The
+ * repository checks every upload with them, and `armor index sign` checks what it made.
  * Pure functions over strings: no bindings and no I/O, so they run in the Durable Object and in Node.
  * openpgp throws for every malformed input; each throw is caught here and becomes a coded error.
  */
@@ -18,8 +19,8 @@ import {
   type VerifyMessageResult,
   verify,
 } from "openpgp";
-import { ok, type Result } from "../../schema/result.ts";
-import { CLOCK_SKEW_MS, reason } from "./trusted-keys.ts";
+import { ok, type Result } from "../schema/result.ts";
+import { CLOCK_SKEW_MS, reason } from "./keys.ts";
 
 export type SignatureErrorCode = "bad_signature" | "untrusted_key" | "release_mismatch";
 export interface SignatureError {

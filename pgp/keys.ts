@@ -2,7 +2,8 @@
  * The keys a repository trusts to sign its indexes (DESIGN.md §2, §4b): whether a key may be
  * trusted, what a key text handed to the repository does to the keys it holds (trust a new key,
  * update one, or revoke one, for good), and the keyring apt users install. Pure functions over
- * strings: no bindings and no I/O, so they run in the Durable Object and in Node. openpgp throws
+ * strings: no bindings and no I/O, so they run in the Durable Object and in Node (`armor keyring
+build` inspects keys and builds the same keyring). openpgp throws
  * for every malformed input; each throw is caught here and becomes a coded error.
  */
 import {
@@ -15,7 +16,7 @@ import {
   revokeKey,
   type SignaturePacket,
 } from "openpgp";
-import { ok, type Result } from "../../schema/result.ts";
+import { ok, type Result } from "../schema/result.ts";
 
 export interface PublicKeyInfo {
   /** Uppercase hex of the primary key's fingerprint, no spaces. */
