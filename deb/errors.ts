@@ -42,7 +42,9 @@ export type DebErrorCode =
   | "bad_architecture"
   | "bad_source"
   // pool paths and index rendering
-  | "bad_component";
+  | "bad_component"
+  // a Release text to sign (release.ts validateReleaseText)
+  | "malformed_release";
 
 /** An expected failure, as a value (STYLE.md): a code, a message a person can act on, a field if any. */
 export interface DebError {
