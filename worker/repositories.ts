@@ -4,11 +4,11 @@
  * for a few seconds so a busy hostname does not cost a D1 query per request; this isolate drops
  * its entry when it changes the row, and other isolates converge within the TTL.
  */
-import { repositoryScope } from "../objects/repository/blobs.ts";
+import { repositoryScope } from "../r2/blobs.ts";
 
 export interface RepositoryRow {
   id: string;
-  /** This lifetime of the repository (objects/repository/blobs.ts): what its object, blobs and cache entries are named by. */
+  /** This lifetime of the repository (r2/blobs.ts): what its object, blobs and cache entries are named by. */
   scope: string;
   visibility: "public" | "private";
   activeRelease: string | null;

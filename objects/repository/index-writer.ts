@@ -19,7 +19,7 @@
 import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { IndexFileHasher } from "../../deb/hash.ts";
-import { type BlobDigest, blobKey, putBytes, putNew } from "./blobs.ts";
+import { type BlobDigest, blobKey, putBytes, putNew } from "../../r2/blobs.ts";
 import type { ChunkRecord, IndexKey, IndexRow } from "./queries.ts";
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { ControlField } from "../../deb/control.ts";
 import { joinStanza, renderStanzaParts } from "../../deb/packages.ts";
-import { repositoryScope } from "./blobs.ts";
+import { repositoryScope } from "../../r2/blobs.ts";
 
 export type ReleaseState = "open" | "active" | "retired";
 

@@ -18,6 +18,15 @@ import { isValidComponent, poolPath } from "../../deb/pool.ts";
 import { renderRelease } from "../../deb/release.ts";
 import { buildKeyring, readKeySubmission } from "../../pgp/keys.ts";
 import { verifyReleaseSignatures } from "../../pgp/release-signatures.ts";
+import {
+  type BlobPart,
+  blobKey,
+  blobPrefix,
+  putBytes,
+  repositoryPrefixes,
+  repositoryScope,
+  stagingPrefix,
+} from "../../r2/blobs.ts";
 import { type ApiError, apiError } from "../../schema/errors.ts";
 import {
   INDEX_DOCUMENT_FORMAT,
@@ -25,7 +34,6 @@ import {
   type UnsignedIndexDocument,
 } from "../../schema/index-document.ts";
 import type { Result } from "../../schema/result.ts";
-import { type BlobPart, blobKey, blobPrefix, putBytes, repositoryScope, stagingPrefix } from "./blobs.ts";
 import { CHUNK_BYTES, IndexHasher, type WrittenChunk, writeChunks } from "./index-writer.ts";
 import { coveringIndex, groupBy } from "./keys.ts";
 import { Membership } from "./membership.ts";
@@ -73,7 +81,7 @@ const GENERATE_ATTEMPTS = 5;
 
 export interface RepositoryConfig {
   id: string;
-  /** The creation id D1 holds for this lifetime of the repository (objects/repository/blobs.ts). */
+  /** The creation id D1 holds for this lifetime of the repository (r2/blobs.ts). */
   uid: string | null;
   mayReuseVersions: boolean;
   retentionSeconds: number;
@@ -224,7 +232,7 @@ export class RepositoryObject extends DurableObject<Env> {
    * it from D1, so the edge no longer routes to it). The intent is recorded first and an alarm set,
    * so a deletion cut short (an R2 failure, a crash) finishes on its own: nothing of a deleted
    * repository stays stored. Its successor under the same id is another object with other R2 keys
-   * (blobs.ts repositoryScope), so what is not yet removed is never reachable from it.
+   * (r2/blobs.ts repositoryScope), so what is not yet removed is never reachable from it.
    */
   async destroy(): Promise<Outcome<{ blobs_deleted: number; finished: boolean }>> {
     // After any activation or pointer retry under way: none of them may write a pointer afterwards.
@@ -247,9 +255,8 @@ export class RepositoryObject extends DurableObject<Env> {
   /** Remove every R2 object of `scope`, then every row and the alarm. Safe to repeat. */
   async #finishDestroy(scope: string): Promise<number> {
     let deleted = 0;
-    // This lifetime's keys only: a repository from before uids lists `repos/{id}/blobs/`, which
-    // never covers a successor's `repos/{id}/{uid}/…`.
-    for (const prefix of [`repos/${scope}/blobs/`, `repos/${scope}/uploads/`]) {
+    // This lifetime's keys only (r2/blobs.ts repositoryPrefixes).
+    for (const prefix of repositoryPrefixes(scope)) {
       let cursor: string | undefined;
       do {
         const page = await this.env.BLOBS.list({ prefix, cursor });
@@ -1188,7 +1195,7 @@ export class RepositoryObject extends DurableObject<Env> {
    * This is the only place unreferenced blobs are removed: a refused or failed upload leaves what
    * it stored, because another request may have stored or found the same bytes and be about to
    * register them (DESIGN.md §4b); the grace period covers that window. Multipart staging objects
-   * (objects/repository/blobs.ts stagingKey) whose completing request died before deleting them
+   * (r2/blobs.ts stagingKey) whose completing request died before deleting them
    * go after the same grace period; counted with the blobs.
    */
   async gc(options: {

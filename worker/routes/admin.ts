@@ -14,7 +14,7 @@
  *   POST   /repositories/:owner/:name/gc               delete what no release within retention needs
  */
 import { type Context, Hono } from "hono";
-import { newRepositoryUid, repositoryScope } from "../../objects/repository/blobs.ts";
+import { newRepositoryUid, repositoryScope } from "../../r2/blobs.ts";
 import { CreateRepositorySchema, GcSchema, HostnameSchema } from "../../schema/api.ts";
 import { RepositoryIdSchema } from "../../schema/index-document.ts";
 import { authorize, bearerOf, type Principal } from "../access.ts";

@@ -10,8 +10,8 @@
  * workers.dev hosts; on a custom domain it is the colo's cache.)
  */
 import type { Context } from "hono";
-import { blobKey, concatenatedBlobs } from "../../objects/repository/blobs.ts";
 import type { FileRef } from "../../objects/repository/repository-object.ts";
+import { blobKey, concatenatedBlobs } from "../../r2/blobs.ts";
 import { apiError } from "../../schema/errors.ts";
 import { authorize } from "../access.ts";
 import { ApiFailure, fail, unwrap } from "../errors.ts";

@@ -22,8 +22,8 @@
  */
 import { type Context, Hono } from "hono";
 import type { DebInfo } from "../../deb/deb-reader.ts";
-import { PART_SIZE, stagingKey } from "../../objects/repository/blobs.ts";
 import type { PackageSummary } from "../../objects/repository/repository-object.ts";
+import { PART_SIZE, stagingKey } from "../../r2/blobs.ts";
 import {
   AddPackagesSchema,
   CompleteUploadSchema,
