@@ -6,6 +6,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { readSignature } from "openpgp";
+import { toHex } from "../deb/hash.ts";
 import { UserError } from "./errors.ts";
 import type { Signed, SignOptions } from "./signing.ts";
 
@@ -122,9 +123,7 @@ async function listSecretKeys(query: string, options: SignOptions): Promise<GpgS
 async function signerOf(armoredSignature: string, options: SignOptions): Promise<string> {
   const signature = await readSignature({ armoredSignature });
   const packet = signature.packets[0];
-  const issuer = packet?.issuerFingerprint
-    ? Array.from(packet.issuerFingerprint, (b) => b.toString(16).padStart(2, "0")).join("")
-    : packet?.issuerKeyID.toHex();
+  const issuer = packet?.issuerFingerprint ? toHex(packet.issuerFingerprint) : packet?.issuerKeyID.toHex();
   const found = issuer === undefined ? [] : await listSecretKeys(issuer, options);
   const only = found[0];
   if (only === undefined || found.length > 1) {

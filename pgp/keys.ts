@@ -16,6 +16,7 @@ import {
   revokeKey,
   type SignaturePacket,
 } from "openpgp";
+import { toHex } from "../deb/hash.ts";
 import { ok, type Result } from "../schema/result.ts";
 
 export interface PublicKeyInfo {
@@ -310,7 +311,7 @@ async function applyRevocationCertificate(
   now: Date,
 ): Promise<Result<KeySubmission, KeyError>> {
   const issuer = certificate.issuerFingerprint
-    ? toHex(certificate.issuerFingerprint)
+    ? toHex(certificate.issuerFingerprint).toUpperCase()
     : certificate.issuerKeyID.toHex().toUpperCase();
   let key: PublicKey | null = null;
   for (const { fingerprint } of held) {
@@ -347,12 +348,6 @@ function algorithmName(key: Key): string {
   if (bits !== undefined) return `${algorithm.replace(/(EncryptSign|Sign|Encrypt)$/, "")}${bits}`;
   if (curve !== undefined) return curve.replace(/Legacy$/, "").replace(/^nistP/, "nistp");
   return algorithm;
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0"))
-    .join("")
-    .toUpperCase();
 }
 
 /** A thrown value's message, without its final full stop, to quote inside a sentence. */

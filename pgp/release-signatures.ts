@@ -19,6 +19,7 @@ import {
   type VerifyMessageResult,
   verify,
 } from "openpgp";
+import { toHex } from "../deb/hash.ts";
 import { ok, type Result } from "../schema/result.ts";
 import { CLOCK_SKEW_MS, reason } from "./keys.ts";
 
@@ -196,7 +197,9 @@ async function checkSignatures(
     );
     const owner = ownerOf(result.keyID, signer, trusted);
     if (owner === undefined) {
-      const issuer = packet?.issuerFingerprint ? toHex(packet.issuerFingerprint) : result.keyID.toHex().toUpperCase();
+      const issuer = packet?.issuerFingerprint
+        ? toHex(packet.issuerFingerprint).toUpperCase()
+        : result.keyID.toHex().toUpperCase();
       return signatureError(
         "untrusted_key",
         `${file} is signed by key ${issuer}, which this repository does not trust: sign with ${signerFingerprint}, or add that key with \`armor key add\`.`,
@@ -328,12 +331,6 @@ function firstDifference(signed: string, expected: string): string {
     if (a[i] !== b[i]) return `line ${i + 1} is ${clip(a[i])}, the server has ${clip(b[i])}`;
   }
   return "the final newline differs";
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0"))
-    .join("")
-    .toUpperCase();
 }
 
 function signatureError(code: SignatureErrorCode, message: string): { ok: false; error: SignatureError } {

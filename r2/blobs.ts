@@ -17,7 +17,7 @@
  * spelled.
  */
 import { createHash } from "node:crypto";
-import { MultiHasher } from "../deb/hash.ts";
+import { MultiHasher, randomHex } from "../deb/hash.ts";
 
 /**
  * What one lifetime of a repository is named by: its id and its creation id (`uid`, random, set when
@@ -32,7 +32,7 @@ export function repositoryScope(id: string, uid: string | null): string {
 
 /** A new creation id: 128 random bits as hex. */
 export function newRepositoryUid(): string {
-  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return randomHex(16);
 }
 
 export function blobKey(scope: string, sha256: string): string {

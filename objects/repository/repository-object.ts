@@ -13,7 +13,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Control } from "../../deb/control.ts";
-import type { FileHashes } from "../../deb/hash.ts";
+import { type FileHashes, toHex } from "../../deb/hash.ts";
 import { isValidComponent, poolPath } from "../../deb/pool.ts";
 import { renderRelease } from "../../deb/release.ts";
 import { buildKeyring, readKeySubmission } from "../../pgp/keys.ts";
@@ -1682,8 +1682,4 @@ function unsignedDists(dists: DistRecord[], revokedSigners: ReadonlySet<string>)
 
 function isRetained(r: ReleaseRecord, retainedAfter: number): boolean {
   return r.state === "active" || (r.state === "retired" && (r.retiredAt ?? 0) > retainedAfter);
-}
-
-function toHex(buffer: ArrayBuffer): string {
-  return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -22,6 +22,7 @@
  */
 import { type Context, Hono } from "hono";
 import type { DebInfo } from "../../deb/deb-reader.ts";
+import { randomHex } from "../../deb/hash.ts";
 import type { PackageSummary } from "../../objects/repository/repository-object.ts";
 import { PART_SIZE, stagingKey } from "../../r2/blobs.ts";
 import {
@@ -142,7 +143,8 @@ packageRoutes.post("/uploads", async (c) => {
   const input = await jsonBody(c, CreateUploadSchema);
   const existing = unwrap(await repositoryStub(c.env, repo.scope).hasPackage(input.sha256));
   if (existing !== null) return c.json({ package: existing, created: false });
-  const nonce = randomNonce();
+  // A fresh 128-bit nonce names this upload's staging key.
+  const nonce = randomHex(16);
   const upload = await c.env.BLOBS.createMultipartUpload(stagingKey(repo.scope, input.sha256, nonce), {
     customMetadata: { size: String(input.size) },
   });
@@ -294,11 +296,6 @@ const unwrapRegistered = unwrap<{ package: PackageSummary; created: boolean }>;
 function admission(c: Context<ApiEnv>): Admission {
   const stub = repositoryStub(c.env, c.get("repository").scope);
   return async (info) => stub.checkPackage({ control: info.control, hashes: info.hashes });
-}
-
-/** A fresh 128-bit nonce (hex) naming one multipart upload's staging key. */
-function randomNonce(): string {
-  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** `{nonce}.{R2's upload id}`, as POST /uploads hands it out; R2's id is opaque and may hold dots. */
