@@ -10,23 +10,18 @@ import { createReadStream, openAsBlob, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { Readable } from "node:stream";
+import { BATCH_MAX_FILE_BYTES, LOOKUP_MAX, SINGLE_UPLOAD_LIMIT } from "../schema/limits.ts";
 import type { ApiClient } from "./client.ts";
 import { ServerError, UserError } from "./errors.ts";
 import type { Output } from "./output.ts";
 import { Progress } from "./progress.ts";
 
-/** The Worker's single-request limit (worker/routes/packages.ts); larger files go multipart. */
-export const SINGLE_UPLOAD_LIMIT = 100 * 1024 * 1024;
-/** The Worker's per-file limit in a batch (worker/batch-upload.ts); larger files go alone. */
-export const BATCH_FILE_LIMIT = 8 * 1024 * 1024;
 /**
  * A batch closes at this many files or bytes, whichever comes first: well inside the Worker's
  * 1000 files and 32 MiB, large enough that per-request costs vanish (bench/RESULTS.md).
  */
 export const BATCH_FILES = 256;
 export const BATCH_BYTES = 8 * 1024 * 1024;
-/** Hashes per existence check (`POST …/blobs/lookup` takes at most 1000). */
-const LOOKUP_SIZE = 1000;
 /** Files hashed at once: reading is the slow part, and small files are many. */
 const HASH_CONCURRENCY = 16;
 
@@ -56,9 +51,9 @@ interface PackageAnswer {
 export interface UploadOptions {
   /** Requests in flight: batches, or single files. */
   concurrency?: number;
-  /** Files above this go in parts (default SINGLE_UPLOAD_LIMIT). */
+  /** Files above this go in parts (default SINGLE_UPLOAD_LIMIT, the Worker's single-request limit). */
   multipartThreshold?: number;
-  /** Files above this go alone rather than in a batch (default BATCH_FILE_LIMIT). */
+  /** Files above this go alone rather than in a batch (default BATCH_MAX_FILE_BYTES, the Worker's per-file limit in a batch). */
   batchFileLimit?: number;
 }
 
@@ -79,7 +74,7 @@ export async function uploadFiles(
       throw new UserError(`cannot read ${file}: no such file`, { hint: "check the path", cause });
     }
   });
-  const batchFileLimit = options.batchFileLimit ?? BATCH_FILE_LIMIT;
+  const batchFileLimit = options.batchFileLimit ?? BATCH_MAX_FILE_BYTES;
   const progress = new Progress(
     out,
     files.map((f, i) => ({ label: basename(f), total: sizes[i] ?? 0 })),
@@ -113,7 +108,7 @@ export async function uploadFiles(
     // pool takes a group's requests as slots free up, so the next group is hashed meanwhile.
     for (const group of chunks(
       files.map((_, i) => i),
-      LOOKUP_SIZE,
+      LOOKUP_MAX,
     )) {
       await inParallel(group, HASH_CONCURRENCY, async (i) => {
         hashes[i] = await hashFile(files[i] ?? "", (sizes[i] ?? 0) <= batchFileLimit);

@@ -3,6 +3,7 @@
  * per Debian Policy §5.1 (syntax) and §5.3/§5.6 (fields), strictly enough that nothing it contains
  * can forge a field or a paragraph when it is copied into a Packages index.
  */
+import { PACKAGE_NAME } from "../schema/limits.ts";
 import { DebFormatError, fail, ok, type Result } from "./errors.ts";
 import { parseVersion } from "./version.ts";
 
@@ -35,7 +36,6 @@ export const LIMITS = {
 // Policy §5.1: field names are US-ASCII printable characters except ':' and must not start with
 // '#' or '-'. Space and control characters are excluded by the character range.
 const FIELD_NAME = /^[!-9;-~]+$/;
-const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]+$/; // Policy §5.6.1
 // Architecture names as dpkg-architecture prints them (amd64, arm64, hurd-i386, ...), or "all".
 const ARCHITECTURE = /^[a-z0-9][a-z0-9-]*[a-z0-9]$/;
 

@@ -1,6 +1,6 @@
 /**
  * Batch uploads of small packages (`POST …/blobs`): one multipart/form-data request carries up to
- * BATCH_MAX_FILES `.deb` files, each part named by the file's SHA-256, so that a CI job pushing
+ * BATCH_MAX_FILES (schema/limits.ts) `.deb` files, each part named by the file's SHA-256, so that a CI job pushing
  * thousands of small packages pays one request, one R2 write (the batch's new files as one pack)
  * and two object calls per batch instead of three requests, one write and two object calls per file.
  *
@@ -13,17 +13,8 @@ import { type DebInfo, readDeb } from "../deb/deb-reader.ts";
 import { putPack } from "../r2/blobs.ts";
 import { Sha256Schema } from "../schema/api.ts";
 import { type ApiError, apiError } from "../schema/errors.ts";
+import { BATCH_MAX_FILE_BYTES, BATCH_MAX_FILES } from "../schema/limits.ts";
 import type { Result } from "../schema/result.ts";
-
-/** Files per batch: also the most one object call registers in one transaction. */
-export const BATCH_MAX_FILES = 1000;
-/**
- * Bytes per batch request (the whole multipart body, as its Content-Length). The body and the
- * parsed parts are in memory together, so this stays well below the isolate's 128 MB.
- */
-export const BATCH_MAX_BYTES = 32 * 1024 * 1024;
-/** Bytes per file in a batch; larger files go alone (`PUT …/blobs/{sha256}`, or the multipart API). */
-export const BATCH_MAX_FILE_BYTES = 8 * 1024 * 1024;
 
 /** One part of a batch, parsed: the name it came under, its bytes and what deb/'s reader found. */
 export interface BatchFile {

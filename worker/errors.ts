@@ -7,6 +7,7 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import { type ApiError, type ApiErrorCode, apiError } from "../schema/errors.ts";
+import { JSON_BODY_LIMIT } from "../schema/limits.ts";
 import type { Result } from "../schema/result.ts";
 
 export function statusOf(code: ApiErrorCode): ContentfulStatusCode {
@@ -105,9 +106,6 @@ export function parseWith<S extends z.ZodType>(schema: S, data: unknown, what: s
   const where = issue && issue.path.length > 0 ? `${what}.${issue.path.join(".")}` : what;
   return fail("invalid_request", `${where}: ${issue?.message ?? "invalid"}`);
 }
-
-/** JSON bodies (package lists, keys, grants) are small; anything larger is refused before it is read. */
-const JSON_BODY_LIMIT = 2 * 1024 * 1024;
 
 /** Read a JSON request body; a body that is not JSON is an `invalid_request`, not a 500. */
 export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {

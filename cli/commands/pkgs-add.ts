@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { ComponentSchema } from "../../schema/api.ts";
 import { DistSchema } from "../../schema/index-document.ts";
+import { ADD_MAX } from "../../schema/limits.ts";
 import { CommandContext } from "../context.ts";
 import { UserError } from "../errors.ts";
 import type { Io } from "../output.ts";
@@ -40,9 +41,9 @@ export function register(pkgs: Command, io: Io): void {
         const hashes = [...new Set(uploaded.map((u) => u.sha256))];
         let result: AddResult | undefined;
         const added: AddResult["added"] = [];
-        for (let i = 0; i < hashes.length; i += 1000) {
+        for (let i = 0; i < hashes.length; i += ADD_MAX) {
           result = await ctx.client.json<AddResult>(ctx.client.repo(repository, "/packages"), {
-            json: { dist, component, packages: hashes.slice(i, i + 1000) },
+            json: { dist, component, packages: hashes.slice(i, i + ADD_MAX) },
           });
           added.push(...result.added);
         }

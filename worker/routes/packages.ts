@@ -34,15 +34,13 @@ import {
   RemovePackagesSchema,
   Sha256Schema,
 } from "../../schema/api.ts";
+import { BATCH_MAX_BYTES, MULTIPART_MAX_PARTS, SINGLE_UPLOAD_LIMIT } from "../../schema/limits.ts";
 import { authorize } from "../access.ts";
-import { BATCH_MAX_BYTES, parseBatch, storeBatch } from "../batch-upload.ts";
+import { parseBatch, storeBatch } from "../batch-upload.ts";
 import type { ApiEnv } from "../context.ts";
 import { fail, jsonBody, parseWith, unwrap } from "../errors.ts";
 import { repositoryStub } from "../stub.ts";
 import { type Admission, storeDeb } from "../upload.ts";
-
-/** Workers refuse request bodies above this on the common plans (DESIGN.md §7); larger files go multipart. */
-export const SINGLE_UPLOAD_LIMIT = 100 * 1024 * 1024;
 
 export const packageRoutes = new Hono<ApiEnv>();
 
@@ -157,8 +155,8 @@ packageRoutes.put("/uploads/:sha256/parts/:part", async (c) => {
   await authorize(c, repo, "write");
   const sha256 = parseWith(Sha256Schema, c.req.param("sha256"), "sha256");
   const part = Number(c.req.param("part"));
-  if (!Number.isInteger(part) || part < 1 || part > 10_000)
-    return fail("invalid_request", "part numbers run from 1 to 10000");
+  if (!Number.isInteger(part) || part < 1 || part > MULTIPART_MAX_PARTS)
+    return fail("invalid_request", `part numbers run from 1 to ${MULTIPART_MAX_PARTS}`);
   const size = declaredLength(c.req.header("content-length"));
   if (size > SINGLE_UPLOAD_LIMIT) {
     // From the header alone, the body cancelled unread (see PUT /blobs/:sha256).
