@@ -56,7 +56,8 @@ export interface DebError {
 export type Result<T, E = DebError> = SchemaResult<T, E>;
 export { ok };
 
-export function fail(code: DebErrorCode, message: string, field?: string): { ok: false; error: DebError } {
+/** An expected failure as the value a deb/ function returns (it throws nothing: see DebFormatError). */
+export function refusal(code: DebErrorCode, message: string, field?: string): { ok: false; error: DebError } {
   return { ok: false, error: field === undefined ? { code, message } : { code, message, field } };
 }
 
