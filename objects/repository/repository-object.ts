@@ -12,6 +12,7 @@
  * can know (does the release exist, is it open, is the generation current).
  */
 import { DurableObject } from "cloudflare:workers";
+import { setActiveRelease } from "../../d1/statements.ts";
 import type { Control } from "../../deb/control.ts";
 import { type FileHashes, toHex } from "../../deb/hash.ts";
 import { isValidComponent, poolPath } from "../../deb/pool.ts";
@@ -1626,10 +1627,7 @@ export class RepositoryObject extends DurableObject<Env> {
     try {
       // Only this lifetime's row: a successor created under the same id has another uid, and a
       // late retry of a deleted repository's object must never move its pointer.
-      const result = await this.env.DB.prepare("UPDATE repositories SET active_release = ? WHERE id = ? AND uid IS ?")
-        .bind(active?.id ?? null, s.id, s.uid)
-        .run();
-      if (result.meta.changes === 0) {
+      if (!(await setActiveRelease(this.env.DB, s, active?.id ?? null))) {
         console.error(`no D1 row for repository ${s.id}: its pointer is not written, nor retried`);
         return "gone";
       }

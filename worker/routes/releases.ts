@@ -15,6 +15,7 @@
  *                                              revocation certificate (200, the key named as revoked)
  */
 import { Hono } from "hono";
+import { hostnamesOf } from "../../d1/statements.ts";
 import { AddKeySchema, CreateReleaseSchema } from "../../schema/api.ts";
 import {
   DistSchema,
@@ -36,15 +37,8 @@ releaseRoutes.get("/", async (c) => {
   const repo = c.get("repository");
   await authorize(c, repo, "read");
   const info = unwrap(await repositoryStub(c.env, repo.scope).info());
-  const hosts = await c.env.DB.prepare("SELECT hostname FROM hostnames WHERE repository_id = ? ORDER BY hostname")
-    .bind(repo.id)
-    .all<{ hostname: string }>();
-  return c.json({
-    ...info,
-    visibility: repo.visibility,
-    active_release: repo.activeRelease,
-    hostnames: hosts.results.map((h) => h.hostname),
-  });
+  const hostnames = await hostnamesOf(c.env.DB, repo.id);
+  return c.json({ ...info, visibility: repo.visibility, active_release: repo.activeRelease, hostnames });
 });
 
 releaseRoutes.post("/releases", async (c) => {
