@@ -5,10 +5,11 @@
  * platform hosts (PLATFORM_HOSTS) serve the API and every repository by path, `/{owner}/{name}/…`;
  * any other host gets 404 `unknown_host` and never another tenant's data.
  */
-import { type Context, Hono, type Next } from "hono";
+import { Hono } from "hono";
 import { RepositoryHostnameSchema, RepositoryIdSchema } from "../schema/index-document.ts";
 import type { ApiEnv } from "./context.ts";
 import { ApiFailure, errorResponse, fail, parseWith } from "./errors.ts";
+import { loadRepository, repositoryNamed } from "./middleware/repository.ts";
 import { repositoryById, repositoryForHost } from "./repositories.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { adminRoutes } from "./routes/admin.ts";
@@ -63,13 +64,6 @@ app.use("/:area/v1/repositories/*", async (c, next) => {
 const api = new Hono<ApiEnv>();
 // Hono's trailing /* also matches the bare /repositories/:owner/:name.
 api.use("/repositories/:owner/:name/*", loadRepository);
-async function loadRepository(c: Context<ApiEnv>, next: Next) {
-  const id = parseWith(RepositoryIdSchema, `${c.req.param("owner")}/${c.req.param("name")}`, "repository");
-  const repo = await repositoryById(c.env.DB, id);
-  if (repo === null) return fail("repository_not_found", `no repository ${id}`);
-  c.set("repository", repo);
-  await next();
-}
 api.route("/", accountRoutes);
 api.route("/repositories/:owner/:name", packageRoutes);
 api.route("/repositories/:owner/:name", releaseRoutes);
@@ -78,12 +72,8 @@ app.route("/admin/v1", adminRoutes);
 
 /** Repositories by path on the platform host: /{owner}/{name}/dists/…, /{owner}/{name}/pool/… */
 app.on(["GET", "HEAD"], "/:owner/:name/*", async (c) => {
-  const segments = aptSegments(new URL(c.req.url).pathname);
-  const [owner, name, ...rest] = segments;
-  const id = parseWith(RepositoryIdSchema, `${owner}/${name}`, "repository");
-  const repo = await repositoryById(c.env.DB, id);
-  if (repo === null) return fail("repository_not_found", `no repository ${id}`);
-  return serveApt(c, repo, rest);
+  const [owner, name, ...rest] = aptSegments(new URL(c.req.url).pathname);
+  return serveApt(c, await repositoryNamed(c.env.DB, owner, name), rest);
 });
 /** Other methods on a repository's apt paths: 405 with `Allow` (serveApt); anything else is no route. */
 app.all("/:owner/:name/*", async (c, next) => {

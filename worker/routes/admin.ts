@@ -26,19 +26,18 @@ import {
 } from "../../d1/statements.ts";
 import { newRepositoryUid, repositoryScope } from "../../r2/blobs.ts";
 import { CreateRepositorySchema, GcSchema, HostnameSchema } from "../../schema/api.ts";
-import { RepositoryIdSchema } from "../../schema/index-document.ts";
-import { authorize, bearerOf, type Principal } from "../access.ts";
+import { bearerOf } from "../access.ts";
+import type { ApiEnv } from "../context.ts";
 import { fail, jsonBody, parseWith, unwrap } from "../errors.ts";
-import { forgetHostname, forgetRepository, type RepositoryRow, repositoryById } from "../repositories.ts";
+import { loadRepository } from "../middleware/repository.ts";
+import { requires } from "../middleware/requires.ts";
+import { forgetHostname, forgetRepository } from "../repositories.ts";
 import { sidecarConfig, sidecarFetch } from "../sidecar.ts";
 import { repositoryStub } from "../stub.ts";
 
-type AdminEnv = { Bindings: Env; Variables: { repository: RepositoryRow } };
+export const adminRoutes = new Hono<ApiEnv>();
 
-export const adminRoutes = new Hono<AdminEnv>();
-
-adminRoutes.post("/repositories", async (c) => {
-  const principal = await authorize(c, null, "admin");
+adminRoutes.post("/repositories", requires("admin", "platform"), async (c) => {
   const input = await jsonBody(c, CreateRepositorySchema);
   if (await repositoryExists(c.env.DB, input.id)) {
     return fail("repository_exists", `repository ${input.id} already exists`);
@@ -76,7 +75,7 @@ adminRoutes.post("/repositories", async (c) => {
   }
   try {
     // The account layer learns of the repository (its creator becomes its admin), then its object.
-    await registerWithSidecar(c, "POST", "/v1/repositories", JSON.stringify({ id: input.id }), principal);
+    await registerWithSidecar(c, "POST", "/v1/repositories", JSON.stringify({ id: input.id }));
     unwrap(
       await repositoryStub(c.env, scope).configure({
         id: input.id,
@@ -97,8 +96,7 @@ adminRoutes.post("/repositories", async (c) => {
   return c.json({ ...input, base_url: baseUrl }, 201);
 });
 
-adminRoutes.get("/repositories", async (c) => {
-  await authorize(c, null, "admin");
+adminRoutes.get("/repositories", requires("admin", "platform"), async (c) => {
   const rows = await listRepositories(c.env.DB);
   return c.json({
     repositories: rows.map((r) => ({
@@ -111,12 +109,10 @@ adminRoutes.get("/repositories", async (c) => {
   });
 });
 
-adminRoutes.delete("/repositories/:owner/:name", async (c) => {
-  const id = parseWith(RepositoryIdSchema, `${c.req.param("owner")}/${c.req.param("name")}`, "repository");
-  const repo = await repositoryById(c.env.DB, id);
-  if (repo === null) return fail("repository_not_found", `no repository ${id}`);
-  const principal = await authorize(c, repo, "admin");
-  await registerWithSidecar(c, "DELETE", `/v1/repositories/${id}`, "", principal);
+adminRoutes.delete("/repositories/:owner/:name", loadRepository, requires("admin"), async (c) => {
+  const repo = c.get("repository");
+  const id = repo.id;
+  await registerWithSidecar(c, "DELETE", `/v1/repositories/${id}`, "");
   await deleteRepository(c.env.DB, id);
   forgetRepository(id);
   // Its successor under this id gets a new uid, so a new object, new R2 keys and new cache keys:
@@ -127,25 +123,17 @@ adminRoutes.delete("/repositories/:owner/:name", async (c) => {
   return c.json({ deleted: id, ...result }, result.finished ? 200 : 202);
 });
 
-adminRoutes.use("/repositories/:owner/:name/*", async (c, next) => {
-  const id = parseWith(RepositoryIdSchema, `${c.req.param("owner")}/${c.req.param("name")}`, "repository");
-  const repo = await repositoryById(c.env.DB, id);
-  if (repo === null) return fail("repository_not_found", `no repository ${id}`);
-  await authorize(c, repo, "admin");
-  c.set("repository", repo);
-  await next();
-});
+// Hono's trailing /* also matches the bare /repositories/:owner/:name (but not its DELETE above,
+// which answers first).
+adminRoutes.use("/repositories/:owner/:name/*", loadRepository, requires("admin"));
 
 adminRoutes.get("/repositories/:owner/:name", async (c) => {
-  const id = parseWith(RepositoryIdSchema, `${c.req.param("owner")}/${c.req.param("name")}`, "repository");
-  const repo = await repositoryById(c.env.DB, id);
-  if (repo === null) return fail("repository_not_found", `no repository ${id}`);
-  await authorize(c, repo, "admin");
+  const repo = c.get("repository");
   return c.json({
     id: repo.id,
     visibility: repo.visibility,
     active_release: repo.activeRelease,
-    hostnames: await hostnamesOf(c.env.DB, id),
+    hostnames: await hostnamesOf(c.env.DB, repo.id),
   });
 });
 
@@ -194,13 +182,8 @@ adminRoutes.post("/repositories/:owner/:name/gc", async (c) => {
  * token makes the creator the repository's admin. The operator token is not an account, so its
  * requests go without one. Failing to reach the sidecar fails the request (closed).
  */
-async function registerWithSidecar(
-  c: Context<AdminEnv>,
-  method: string,
-  path: string,
-  body: string,
-  principal: Principal,
-): Promise<void> {
+async function registerWithSidecar(c: Context<ApiEnv>, method: string, path: string, body: string): Promise<void> {
+  const principal = c.get("principal");
   const config = sidecarConfig(c.env);
   if (config === null) return;
   let res: Response;

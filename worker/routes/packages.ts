@@ -35,27 +35,25 @@ import {
   Sha256Schema,
 } from "../../schema/api.ts";
 import { BATCH_MAX_BYTES, MULTIPART_MAX_PARTS, SINGLE_UPLOAD_LIMIT } from "../../schema/limits.ts";
-import { authorize } from "../access.ts";
 import { parseBatch, storeBatch } from "../batch-upload.ts";
 import type { ApiEnv } from "../context.ts";
 import { fail, jsonBody, parseWith, unwrap } from "../errors.ts";
+import { requires } from "../middleware/requires.ts";
 import { repositoryStub } from "../stub.ts";
 import { type Admission, storeDeb } from "../upload.ts";
 
 export const packageRoutes = new Hono<ApiEnv>();
 
-packageRoutes.get("/blobs/:sha256", async (c) => {
+packageRoutes.get("/blobs/:sha256", requires("write"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "write");
   const sha256 = parseWith(Sha256Schema, c.req.param("sha256"), "sha256");
   const found = unwrap(await repositoryStub(c.env, repo.scope).hasPackage(sha256));
   if (found === null) return fail("package_not_found", `repository ${repo.id} has no package ${sha256}`);
   return c.json({ package: found });
 });
 
-packageRoutes.put("/blobs/:sha256", async (c) => {
+packageRoutes.put("/blobs/:sha256", requires("write"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "write");
   const sha256 = parseWith(Sha256Schema, c.req.param("sha256"), "sha256");
   const size = declaredLength(c.req.header("content-length"));
   if (size > SINGLE_UPLOAD_LIMIT) {
@@ -84,17 +82,15 @@ packageRoutes.put("/blobs/:sha256", async (c) => {
   return register(c, parsed);
 });
 
-packageRoutes.post("/blobs/lookup", async (c) => {
+packageRoutes.post("/blobs/lookup", requires("write"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "write");
   const input = await jsonBody(c, LookupPackagesSchema);
   const found = unwrap(await repositoryStub(c.env, repo.scope).findPackages([...new Set(input.sha256)]));
   return c.json({ packages: found });
 });
 
-packageRoutes.post("/blobs", async (c) => {
+packageRoutes.post("/blobs", requires("write"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "write");
   const size = declaredLength(c.req.header("content-length"));
   if (size > BATCH_MAX_BYTES) {
     await c.req.raw.body?.cancel();
@@ -135,9 +131,8 @@ packageRoutes.post("/blobs", async (c) => {
   return c.json({ packages }, packages.some((p) => p.created) ? 201 : 200);
 });
 
-packageRoutes.post("/uploads", async (c) => {
+packageRoutes.post("/uploads", requires("write"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "write");
   const input = await jsonBody(c, CreateUploadSchema);
   const existing = unwrap(await repositoryStub(c.env, repo.scope).hasPackage(input.sha256));
   if (existing !== null) return c.json({ package: existing, created: false });
@@ -150,9 +145,7 @@ packageRoutes.post("/uploads", async (c) => {
   return c.json({ upload_id: `${nonce}.${upload.uploadId}`, sha256: input.sha256, part_size: PART_SIZE }, 201);
 });
 
-packageRoutes.put("/uploads/:sha256/parts/:part", async (c) => {
-  const repo = c.get("repository");
-  await authorize(c, repo, "write");
+packageRoutes.put("/uploads/:sha256/parts/:part", requires("write"), async (c) => {
   const sha256 = parseWith(Sha256Schema, c.req.param("sha256"), "sha256");
   const part = Number(c.req.param("part"));
   if (!Number.isInteger(part) || part < 1 || part > MULTIPART_MAX_PARTS)
@@ -194,9 +187,8 @@ packageRoutes.put("/uploads/:sha256/parts/:part", async (c) => {
   }
 });
 
-packageRoutes.post("/uploads/:sha256/complete", async (c) => {
+packageRoutes.post("/uploads/:sha256/complete", requires("write"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "write");
   const sha256 = parseWith(Sha256Schema, c.req.param("sha256"), "sha256");
   const input = await jsonBody(c, CompleteUploadSchema);
   const staged = stagedUpload(c, sha256, input.upload_id);
@@ -238,9 +230,7 @@ packageRoutes.post("/uploads/:sha256/complete", async (c) => {
   return register(c, parsed);
 });
 
-packageRoutes.delete("/uploads/:sha256", async (c) => {
-  const repo = c.get("repository");
-  await authorize(c, repo, "write");
+packageRoutes.delete("/uploads/:sha256", requires("write"), async (c) => {
   const sha256 = parseWith(Sha256Schema, c.req.param("sha256"), "sha256");
   const staged = stagedUpload(c, sha256, c.req.query("upload_id"));
   try {
@@ -252,23 +242,20 @@ packageRoutes.delete("/uploads/:sha256", async (c) => {
   return c.body(null, 204);
 });
 
-packageRoutes.post("/packages", async (c) => {
+packageRoutes.post("/packages", requires("write"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "write");
   const input = await jsonBody(c, AddPackagesSchema);
   return c.json(unwrap(await repositoryStub(c.env, repo.scope).addPackages(input)));
 });
 
-packageRoutes.post("/packages/remove", async (c) => {
+packageRoutes.post("/packages/remove", requires("write"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "write");
   const input = await jsonBody(c, RemovePackagesSchema);
   return c.json(unwrap(await repositoryStub(c.env, repo.scope).removePackages(input)));
 });
 
-packageRoutes.get("/packages", async (c) => {
+packageRoutes.get("/packages", requires("read"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "read");
   const filter = parseWith(ListPackagesQuerySchema, c.req.query(), "query");
   return c.json(unwrap(await repositoryStub(c.env, repo.scope).listPackages(filter)));
 });
