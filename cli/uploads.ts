@@ -11,6 +11,14 @@ import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { Readable } from "node:stream";
 import { BATCH_MAX_FILE_BYTES, LOOKUP_MAX, SINGLE_UPLOAD_LIMIT } from "../schema/limits.ts";
+import {
+  PackageLookupSchema,
+  type PackageSummary,
+  RegisteredBatchSchema,
+  RegisteredPackageSchema,
+  UploadedPartSchema,
+  UploadStartedSchema,
+} from "../schema/responses.ts";
 import type { ApiClient } from "./client.ts";
 import { ServerError, UserError } from "./errors.ts";
 import type { Output } from "./output.ts";
@@ -36,17 +44,8 @@ export interface UploadedFile {
   status: "uploaded" | "present";
 }
 
-interface PackageSummary {
-  sha256: string;
-  name: string;
-  version: string;
-  architecture: string;
-  size: number;
-}
-
-interface PackageAnswer {
-  package: PackageSummary;
-}
+/** An upload's answer: the package the repository holds. */
+type PackageAnswer = { package: PackageSummary };
 
 export interface UploadOptions {
   /** Requests in flight: batches, or single files. */
@@ -113,10 +112,9 @@ export async function uploadFiles(
       await inParallel(group, HASH_CONCURRENCY, async (i) => {
         hashes[i] = await hashFile(files[i] ?? "", (sizes[i] ?? 0) <= batchFileLimit);
       });
-      const answer = await client.json<{ packages: Record<string, PackageSummary | null> }>(
-        client.repo(repository, "/blobs/lookup"),
-        { json: { sha256: [...new Set(group.map((i) => hashes[i] ?? ""))] } },
-      );
+      const answer = await client.json(client.repo(repository, "/blobs/lookup"), PackageLookupSchema, {
+        json: { sha256: [...new Set(group.map((i) => hashes[i] ?? ""))] },
+      });
       let batch: number[] = [];
       let batchBytes = 0;
       for (const i of group) {
@@ -161,9 +159,7 @@ async function uploadBatch(
   const form = new FormData();
   for (const m of members) form.append(m.sha256, await openAsBlob(m.file), basename(m.file));
   try {
-    const answer = await client.json<{ packages: PackageAnswer[] }>(client.repo(repository, "/blobs"), {
-      body: form,
-    });
+    const answer = await client.json(client.repo(repository, "/blobs"), RegisteredBatchSchema, { body: form });
     return answer.packages;
   } catch (error) {
     // Refusals of one file name it (details.file); anything else concerns the whole batch.
@@ -191,7 +187,7 @@ async function uploadOne(
     const answer =
       size > (options.multipartThreshold ?? SINGLE_UPLOAD_LIMIT)
         ? await multipart(client, repository, file, sha256, size, bar)
-        : await client.json<PackageAnswer>(client.repo(repository, `/blobs/${sha256}`), {
+        : await client.json(client.repo(repository, `/blobs/${sha256}`), RegisteredPackageSchema, {
             method: "PUT",
             headers: { "content-length": String(size), "content-type": "application/vnd.debian.binary-package" },
             body: () => counted(file, 0, size, bar),
@@ -214,13 +210,12 @@ async function multipart(
   size: number,
   bar: (sent: number) => void,
 ): Promise<PackageAnswer> {
-  const started = await client.json<{ upload_id?: string; part_size?: number } & Partial<PackageAnswer>>(
-    client.repo(repository, "/uploads"),
-    { json: { sha256, size } },
-  );
-  if (started.package) return started as PackageAnswer;
-  const uploadId = started.upload_id ?? "";
-  const partSize = started.part_size ?? 8 * 1024 * 1024;
+  const started = await client.json(client.repo(repository, "/uploads"), UploadStartedSchema, {
+    json: { sha256, size },
+  });
+  if ("package" in started) return started;
+  const uploadId = started.upload_id;
+  const partSize = started.part_size;
   const parts: { part_number: number; etag: string }[] = [];
   try {
     for (let n = 1, at = 0; at < size; n++, at += partSize) {
@@ -229,6 +224,7 @@ async function multipart(
       parts.push(
         await client.json(
           client.repo(repository, `/uploads/${sha256}/parts/${n}?upload_id=${encodeURIComponent(uploadId)}`),
+          UploadedPartSchema,
           {
             method: "PUT",
             headers: { "content-length": String(length) },
@@ -237,7 +233,7 @@ async function multipart(
         ),
       );
     }
-    return await client.json<PackageAnswer>(client.repo(repository, `/uploads/${sha256}/complete`), {
+    return await client.json(client.repo(repository, `/uploads/${sha256}/complete`), RegisteredPackageSchema, {
       json: { upload_id: uploadId, parts },
     });
   } catch (error) {

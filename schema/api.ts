@@ -1,6 +1,6 @@
 /**
  * Request bodies and parameters of the HTTP API (`/api/v1`, `/admin/v1`), parsed once at the edge.
- * Responses are the plain data the object returns; their field names are snake_case on the wire.
+ * Responses are in schema/responses.ts; field names are snake_case on the wire.
  */
 import { z } from "zod";
 import { COMPONENT_MAX_DEPTH, isValidComponent } from "../deb/pool.ts";
@@ -81,22 +81,6 @@ export const CreateReleaseSchema = z.object({
 export const AddKeySchema = z.object({
   key: z.string().min(1).max(KEY_TEXT_MAX),
 });
-
-/**
- * `GET …/activations`, newest first: `visible_at` is when the edge's pointer in D1 named the
- * release (null while it is pending), which is what the CLI checks a publish against.
- */
-export const ActivationLogSchema = z.object({
-  activations: z.array(
-    z.object({
-      release: z.string(),
-      previous: z.string().nullable(),
-      requested_at: z.string(),
-      visible_at: z.string().nullable(),
-    }),
-  ),
-});
-export type ActivationLog = z.infer<typeof ActivationLogSchema>;
 
 export const CreateUploadSchema = z.object({
   sha256: Sha256Schema,

@@ -1,17 +1,10 @@
 import type { Command } from "commander";
-import { RoleSchema } from "../../schema/sidecar.ts";
+import { GrantEntrySchema, GrantListSchema, RoleSchema } from "../../schema/sidecar.ts";
 import { CommandContext } from "../context.ts";
 import { UserError } from "../errors.ts";
 import type { Io } from "../output.ts";
 import { table } from "../output.ts";
 import { parseOption } from "./parse.ts";
-
-interface Grant {
-  repository: string;
-  account?: string | null;
-  token_id?: string | null;
-  role: string;
-}
 
 function principal(options: { account?: string; tokenId?: string }): { account: string } | { token_id: string } {
   if ((options.account === undefined) === (options.tokenId === undefined)) {
@@ -33,7 +26,7 @@ export function register(program: Command, io: Io): void {
     .action(async (options: { account?: string; tokenId?: string; role: string }, command: Command) => {
       const ctx = new CommandContext(command, io);
       const role = parseOption(RoleSchema, options.role, "--role");
-      const grant = await ctx.client.json<Grant>(ctx.client.repo(ctx.repository, "/access"), {
+      const grant = await ctx.client.json(ctx.client.repo(ctx.repository, "/access"), GrantEntrySchema, {
         json: { ...principal(options), role },
       });
       ctx.out.result(
@@ -66,7 +59,7 @@ export function register(program: Command, io: Io): void {
     .addHelpText("after", "\nExample:\n  armor access list --repository acme/tools")
     .action(async (_options: unknown, command: Command) => {
       const ctx = new CommandContext(command, io);
-      const listed = await ctx.client.json<{ grants: Grant[] }>(ctx.client.repo(ctx.repository, "/access"));
+      const listed = await ctx.client.json(ctx.client.repo(ctx.repository, "/access"), GrantListSchema);
       ctx.out.result(listed, () =>
         table(
           ["PRINCIPAL", "ROLE"],

@@ -1,13 +1,8 @@
 import type { Command } from "commander";
+import { AccountListSchema, AccountSchema } from "../../schema/sidecar.ts";
 import { CommandContext } from "../context.ts";
 import type { Io } from "../output.ts";
 import { table } from "../output.ts";
-
-interface Account {
-  name: string;
-  platform_admin: boolean;
-  created_at: string;
-}
 
 export function register(program: Command, io: Io): void {
   const account = program.command("account").description("accounts (platform admins; needs the accounts sidecar)");
@@ -23,7 +18,7 @@ export function register(program: Command, io: Io): void {
     )
     .action(async (name: string, options: { platformAdmin?: boolean }, command: Command) => {
       const ctx = new CommandContext(command, io);
-      const created = await ctx.client.json<Account>("/api/v1/accounts", {
+      const created = await ctx.client.json("/api/v1/accounts", AccountSchema, {
         json: { name, platform_admin: options.platformAdmin === true },
       });
       ctx.out.result(
@@ -38,7 +33,7 @@ export function register(program: Command, io: Io): void {
     .addHelpText("after", "\nExample:\n  armor account list")
     .action(async (_options: unknown, command: Command) => {
       const ctx = new CommandContext(command, io);
-      const listed = await ctx.client.json<{ accounts: Account[] }>("/api/v1/accounts");
+      const listed = await ctx.client.json("/api/v1/accounts", AccountListSchema);
       ctx.out.result(listed, () =>
         table(
           ["ACCOUNT", "PLATFORM ADMIN", "CREATED"],

@@ -1,19 +1,10 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
+import { KeyListSchema, type KeySummary, KeySummarySchema, RemovedKeySchema } from "../../schema/responses.ts";
 import { CommandContext } from "../context.ts";
 import { UserError } from "../errors.ts";
 import type { Io } from "../output.ts";
 import { table } from "../output.ts";
-
-interface KeySummary {
-  fingerprint: string;
-  status: "trusted" | "revoked";
-  user_ids: string[];
-  algorithm: string;
-  expires_at: string | null;
-  revoked_at: string | null;
-  revocation_reason: string | null;
-}
 
 /** What adding a key did: trust it, or (a revoked key, a revocation certificate) record its revocation. */
 export function describeAdded(k: KeySummary): string {
@@ -48,7 +39,7 @@ export function register(program: Command, io: Io): void {
       }
       const { publicKeyToSend } = await import("../public-key.ts");
       const text = await publicKeyToSend(bytes, file);
-      const added = await ctx.client.json<KeySummary>(ctx.client.repo(ctx.repository, "/keys"), {
+      const added = await ctx.client.json(ctx.client.repo(ctx.repository, "/keys"), KeySummarySchema, {
         json: { key: text },
       });
       ctx.out.result(added, () => describeAdded(added));
@@ -60,7 +51,7 @@ export function register(program: Command, io: Io): void {
     .addHelpText("after", "\nExample:\n  armor key list --repository acme/tools")
     .action(async (_options: unknown, command: Command) => {
       const ctx = new CommandContext(command, io);
-      const listed = await ctx.client.json<{ keys: KeySummary[] }>(ctx.client.repo(ctx.repository, "/keys"));
+      const listed = await ctx.client.json(ctx.client.repo(ctx.repository, "/keys"), KeyListSchema);
       ctx.out.result(listed, () =>
         table(
           ["FINGERPRINT", "STATUS", "ALGORITHM", "EXPIRES", "USER IDS"],
@@ -85,11 +76,10 @@ export function register(program: Command, io: Io): void {
     )
     .action(async (fingerprint: string, _options: unknown, command: Command) => {
       const ctx = new CommandContext(command, io);
-      const removed = await ctx.client.json<{ removed: string }>(
+      const removed = await ctx.client.json(
         ctx.client.repo(ctx.repository, `/keys/${fingerprint.replace(/\s+/g, "")}`),
-        {
-          method: "DELETE",
-        },
+        RemovedKeySchema,
+        { method: "DELETE" },
       );
       ctx.out.result(removed, () => `removed ${removed.removed}`);
     });

@@ -30,7 +30,7 @@ export function register(program: Command, io: Io): void {
         throw new UserError("no token given", { hint: "pass --token, --with-token (stdin), or run on a terminal" });
       const client = new ApiClient({ endpoint, token, attempts: 2 });
       // The token is checked before it is stored: a refused one (401) is reported and nothing is written.
-      const who = WhoamiSchema.parse(await client.json("/api/v1/whoami"));
+      const who = await client.json("/api/v1/whoami", WhoamiSchema);
       const path = ctx.settings.configPath;
       writeConfigFile(path, { ...readConfigFile(path), endpoint, token });
       ctx.out.result(
@@ -61,7 +61,7 @@ export function register(program: Command, io: Io): void {
     .addHelpText("after", "\nExample:\n  armor whoami --json")
     .action(async (_options: unknown, command: Command) => {
       const ctx = new CommandContext(command, io);
-      const who = WhoamiSchema.parse(await ctx.client.json("/api/v1/whoami"));
+      const who = await ctx.client.json("/api/v1/whoami", WhoamiSchema);
       ctx.out.result(who, () =>
         [
           `${describeWho(who)} at ${ctx.settings.endpoint}`,

@@ -2,18 +2,12 @@ import type { Command } from "commander";
 import { ComponentSchema } from "../../schema/api.ts";
 import { DistSchema } from "../../schema/index-document.ts";
 import { ADD_MAX } from "../../schema/limits.ts";
+import { type AddedPackages, AddedPackagesSchema } from "../../schema/responses.ts";
 import { CommandContext } from "../context.ts";
 import { UserError } from "../errors.ts";
 import type { Io } from "../output.ts";
 import { uploadFiles } from "../uploads.ts";
 import { parseOption } from "./parse.ts";
-
-interface AddResult {
-  release: string;
-  generation: number;
-  added: { name: string; version: string; architecture: string }[];
-  unchanged: unknown[];
-}
 
 export function register(pkgs: Command, io: Io): void {
   pkgs
@@ -39,10 +33,10 @@ export function register(pkgs: Command, io: Io): void {
         const repository = ctx.repository;
         const uploaded = await uploadFiles(ctx.client, repository, files, ctx.out, { concurrency });
         const hashes = [...new Set(uploaded.map((u) => u.sha256))];
-        let result: AddResult | undefined;
-        const added: AddResult["added"] = [];
+        let result: AddedPackages | undefined;
+        const added: AddedPackages["added"] = [];
         for (let i = 0; i < hashes.length; i += ADD_MAX) {
-          result = await ctx.client.json<AddResult>(ctx.client.repo(repository, "/packages"), {
+          result = await ctx.client.json(ctx.client.repo(repository, "/packages"), AddedPackagesSchema, {
             json: { dist, component, packages: hashes.slice(i, i + ADD_MAX) },
           });
           added.push(...result.added);

@@ -1,5 +1,15 @@
 import type { Command } from "commander";
 import { ReleaseIdSchema } from "../../schema/index-document.ts";
+import {
+  type ActivatedRelease,
+  ActivatedReleaseSchema,
+  DiscardedReleaseSchema,
+  type MemberSummary,
+  ReleaseDetailSchema,
+  ReleaseDiffSchema,
+  ReleaseListSchema,
+  ReleaseSummarySchema,
+} from "../../schema/responses.ts";
 import { CommandContext } from "../context.ts";
 import { UserError } from "../errors.ts";
 import type { Io } from "../output.ts";
@@ -7,15 +17,6 @@ import { table } from "../output.ts";
 import { addWaitFlag, awaitEdge, pendingRelease, publishDists, waitSeconds } from "../publishing.ts";
 import { parseOption } from "./parse.ts";
 import { addSigningFlags, type SigningFlags, signOptions } from "./signing-options.ts";
-
-interface ReleaseSummary {
-  id: string;
-  state: string;
-  parent: string | null;
-  generation: number;
-  created_at: string;
-  activated_at: string | null;
-}
 
 export function register(program: Command, io: Io): void {
   const release = program.command("release").description("releases: copy-on-write snapshots of the whole repository");
@@ -27,7 +28,7 @@ export function register(program: Command, io: Io): void {
     .addHelpText("after", "\nExample:\n  armor release create --repository acme/tools --from empty")
     .action(async (options: { from: string }, command: Command) => {
       const ctx = new CommandContext(command, io);
-      const created = await ctx.client.json<ReleaseSummary>(ctx.client.repo(ctx.repository, "/releases"), {
+      const created = await ctx.client.json(ctx.client.repo(ctx.repository, "/releases"), ReleaseSummarySchema, {
         json: { from: options.from },
       });
       ctx.out.result(
@@ -45,16 +46,13 @@ export function register(program: Command, io: Io): void {
       const ctx = new CommandContext(command, io);
       let rid = id === undefined ? undefined : parseOption(ReleaseIdSchema, id, "release");
       if (rid === undefined) {
-        const listed = await ctx.client.json<{ releases: ReleaseSummary[] }>(
-          ctx.client.repo(ctx.repository, "/releases"),
-        );
+        const listed = await ctx.client.json(ctx.client.repo(ctx.repository, "/releases"), ReleaseListSchema);
         rid = listed.releases.find((r) => r.state === "open")?.id;
         if (rid === undefined) throw new UserError("there is no open release to discard", { code: "no_open_release" });
       }
-      const done = await ctx.client.json<{ discarded: string; parent: string | null }>(
-        ctx.client.repo(ctx.repository, `/releases/${rid}`),
-        { method: "DELETE" },
-      );
+      const done = await ctx.client.json(ctx.client.repo(ctx.repository, `/releases/${rid}`), DiscardedReleaseSchema, {
+        method: "DELETE",
+      });
       ctx.out.result(
         done,
         () => `discarded release ${done.discarded}${done.parent ? `; ${done.parent} stays as it was` : ""}`,
@@ -67,9 +65,7 @@ export function register(program: Command, io: Io): void {
     .addHelpText("after", "\nExample:\n  armor release list --repository acme/tools")
     .action(async (_options: unknown, command: Command) => {
       const ctx = new CommandContext(command, io);
-      const listed = await ctx.client.json<{ releases: ReleaseSummary[] }>(
-        ctx.client.repo(ctx.repository, "/releases"),
-      );
+      const listed = await ctx.client.json(ctx.client.repo(ctx.repository, "/releases"), ReleaseListSchema);
       ctx.out.result(listed, () =>
         table(
           ["RELEASE", "STATE", "PARENT", "GENERATION", "CREATED", "ACTIVATED"],
@@ -93,13 +89,7 @@ export function register(program: Command, io: Io): void {
     .action(async (id: string, _options: unknown, command: Command) => {
       const ctx = new CommandContext(command, io);
       const rid = parseOption(ReleaseIdSchema, id, "release");
-      const shown = await ctx.client.json<
-        ReleaseSummary & {
-          dists: { dist: string; changed: boolean; signed_by: string | null }[];
-          unsigned_dists: string[];
-          counts: { dist: string; component: string; architecture: string; count: number }[];
-        }
-      >(ctx.client.repo(ctx.repository, `/releases/${rid}`));
+      const shown = await ctx.client.json(ctx.client.repo(ctx.repository, `/releases/${rid}`), ReleaseDetailSchema);
       ctx.out.result(shown, () =>
         [
           `release ${shown.id}: ${shown.state}, generation ${shown.generation}, parent ${shown.parent ?? "none"}`,
@@ -128,14 +118,11 @@ export function register(program: Command, io: Io): void {
       const ctx = new CommandContext(command, io);
       const a = parseOption(ReleaseIdSchema, from, "from");
       const b = parseOption(ReleaseIdSchema, to, "to");
-      type Entry = { dist: string; component: string; name: string; version: string; architecture: string };
-      const diff = await ctx.client.json<{
-        added: Entry[];
-        removed: Entry[];
-        added_count: number;
-        removed_count: number;
-      }>(ctx.client.repo(ctx.repository, `/releases/${a}/diff/${b}`));
-      const line = (sign: string, p: Entry) =>
+      const diff = await ctx.client.json(
+        ctx.client.repo(ctx.repository, `/releases/${a}/diff/${b}`),
+        ReleaseDiffSchema,
+      );
+      const line = (sign: string, p: MemberSummary) =>
         `${sign} ${p.dist}/${p.component} ${p.name} ${p.version} ${p.architecture}`;
       ctx.out.result(diff, () =>
         [
@@ -163,10 +150,9 @@ export function register(program: Command, io: Io): void {
       const rid = parseOption(ReleaseIdSchema, id, "release");
       const wait = waitSeconds(options.wait);
       const repository = ctx.repository;
-      type Activated = { release: string; previous: string | null; activated_at: string };
-      let done: Activated;
+      let done: ActivatedRelease;
       try {
-        done = await ctx.client.json<Activated>(ctx.client.repo(repository, `/releases/${rid}/activate`), {
+        done = await ctx.client.json(ctx.client.repo(repository, `/releases/${rid}/activate`), ActivatedReleaseSchema, {
           method: "POST",
         });
       } catch (error) {
@@ -200,12 +186,10 @@ export function registerRollback(release: Command, io: Io): void {
       const rid = parseOption(ReleaseIdSchema, id, "release");
       const wait = waitSeconds(flags.wait);
       const repository = ctx.repository;
-      const created = await ctx.client.json<ReleaseSummary>(ctx.client.repo(repository, "/releases"), {
+      const created = await ctx.client.json(ctx.client.repo(repository, "/releases"), ReleaseSummarySchema, {
         json: { from: rid, resign: true },
       });
-      const shown = await ctx.client.json<{ dists: { dist: string }[] }>(
-        ctx.client.repo(repository, `/releases/${created.id}`),
-      );
+      const shown = await ctx.client.json(ctx.client.repo(repository, `/releases/${created.id}`), ReleaseDetailSchema);
       const dists = shown.dists.map((d) => d.dist);
       const outcome = await publishDists(ctx, repository, dists, signOptions(ctx, flags), {
         retries: 8,

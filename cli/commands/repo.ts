@@ -1,16 +1,14 @@
 import type { Command } from "commander";
+import {
+  CreatedRepositorySchema,
+  DeletedRepositorySchema,
+  RepositoryInfoSchema,
+  RepositoryListSchema,
+} from "../../schema/responses.ts";
 import { CommandContext, parseRepositoryRef } from "../context.ts";
 import { UserError } from "../errors.ts";
 import type { Io } from "../output.ts";
 import { table } from "../output.ts";
-
-interface RepositoryInfo {
-  id: string;
-  base_url: string;
-  visibility: string;
-  active_release: string | null;
-  hostnames: string[];
-}
 
 export function register(program: Command, io: Io): void {
   const repo = program.command("repo").description("repositories (create, list and delete need an admin token)");
@@ -34,7 +32,7 @@ export function register(program: Command, io: Io): void {
         const retention = Number(options.retentionDays);
         if (!Number.isInteger(retention) || retention < 0)
           throw new UserError("--retention-days must be a whole number of days");
-        const created = await ctx.client.json<{ id: string; base_url: string }>("/admin/v1/repositories", {
+        const created = await ctx.client.json("/admin/v1/repositories", CreatedRepositorySchema, {
           json: {
             id,
             visibility: options.private ? "private" : "public",
@@ -53,9 +51,7 @@ export function register(program: Command, io: Io): void {
     .addHelpText("after", "\nExample:\n  armor repo list --json")
     .action(async (_options: unknown, command: Command) => {
       const ctx = new CommandContext(command, io);
-      const listed = await ctx.client.json<{
-        repositories: { id: string; visibility: string; active_release: string | null; hostnames: string[] }[];
-      }>("/admin/v1/repositories");
+      const listed = await ctx.client.json("/admin/v1/repositories", RepositoryListSchema);
       ctx.out.result(listed, () =>
         table(
           ["REPOSITORY", "VISIBILITY", "ACTIVE", "HOSTNAMES"],
@@ -72,7 +68,7 @@ export function register(program: Command, io: Io): void {
     .action(async (id: string | undefined, _options: unknown, command: Command) => {
       const ctx = new CommandContext(command, io);
       const ref = id === undefined ? ctx.repository : parseRepositoryRef(id, "repository");
-      const info = await ctx.client.json<RepositoryInfo>(ctx.client.repo(ref));
+      const info = await ctx.client.json(ctx.client.repo(ref), RepositoryInfoSchema);
       ctx.out.result(info, () =>
         [
           `repository  ${info.id}`,
@@ -95,7 +91,7 @@ export function register(program: Command, io: Io): void {
       const id = parseRepositoryRef(ref, "repository");
       if (!options.yes)
         throw new UserError(`deleting ${id} removes every release and file`, { hint: "add --yes to confirm" });
-      const done = await ctx.client.json<{ deleted: string; blobs_deleted: number }>(`/admin/v1/repositories/${id}`, {
+      const done = await ctx.client.json(`/admin/v1/repositories/${id}`, DeletedRepositorySchema, {
         method: "DELETE",
       });
       ctx.out.result(done, () => `deleted ${done.deleted} (${done.blobs_deleted} files)`);
@@ -109,7 +105,7 @@ export function register(program: Command, io: Io): void {
     .addHelpText("after", "\nExample:\n  armor repo setup --repository acme/tools --dist stable > setup.sh")
     .action(async (options: { dist: string; component: string[] }, command: Command) => {
       const ctx = new CommandContext(command, io);
-      const info = await ctx.client.json<RepositoryInfo>(ctx.client.repo(ctx.repository));
+      const info = await ctx.client.json(ctx.client.repo(ctx.repository), RepositoryInfoSchema);
       const name = info.id.replace("/", "-");
       const keyring = `/usr/share/keyrings/${name}-archive-keyring.gpg`;
       const url = `${info.base_url}/`;

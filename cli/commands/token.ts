@@ -1,19 +1,9 @@
 import type { Command } from "commander";
+import { CreatedTokenSchema, TokenListSchema, TokenSchema } from "../../schema/sidecar.ts";
 import { CommandContext } from "../context.ts";
 import { UserError } from "../errors.ts";
 import type { Io } from "../output.ts";
 import { table } from "../output.ts";
-
-interface Token {
-  id: string;
-  account: string;
-  name: string;
-  prefix: string;
-  created_at: string;
-  expires_at: string | null;
-  last_used_at: string | null;
-  revoked_at: string | null;
-}
 
 export function register(program: Command, io: Io): void {
   const token = program.command("token").description("API tokens (needs the accounts sidecar)");
@@ -30,7 +20,7 @@ export function register(program: Command, io: Io): void {
       const days = options.expiresInDays === undefined ? undefined : Number(options.expiresInDays);
       if (days !== undefined && (!Number.isInteger(days) || days < 1))
         throw new UserError("--expires-in-days must be a whole number of days");
-      const created = await ctx.client.json<Token & { token: string }>("/api/v1/tokens", {
+      const created = await ctx.client.json("/api/v1/tokens", CreatedTokenSchema, {
         json: {
           name: options.name,
           ...(options.account ? { account: options.account } : {}),
@@ -49,7 +39,7 @@ export function register(program: Command, io: Io): void {
     .action(async (options: { account?: string }, command: Command) => {
       const ctx = new CommandContext(command, io);
       const q = options.account ? `?account=${encodeURIComponent(options.account)}` : "";
-      const listed = await ctx.client.json<{ tokens: Token[] }>(`/api/v1/tokens${q}`);
+      const listed = await ctx.client.json(`/api/v1/tokens${q}`, TokenListSchema);
       ctx.out.result(listed, () =>
         table(
           ["ID", "NAME", "PREFIX", "ACCOUNT", "EXPIRES", "LAST USED", "REVOKED"],
@@ -75,7 +65,9 @@ export function register(program: Command, io: Io): void {
     .addHelpText("after", "\nExample:\n  armor token revoke 3f2a…")
     .action(async (id: string, _options: unknown, command: Command) => {
       const ctx = new CommandContext(command, io);
-      const revoked = await ctx.client.json<Token>(`/api/v1/tokens/${encodeURIComponent(id)}`, { method: "DELETE" });
+      const revoked = await ctx.client.json(`/api/v1/tokens/${encodeURIComponent(id)}`, TokenSchema, {
+        method: "DELETE",
+      });
       ctx.out.result(revoked, () => `revoked ${revoked.id} (${revoked.name})`);
     });
 }

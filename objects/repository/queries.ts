@@ -6,6 +6,7 @@
 import type { ControlField } from "../../deb/control.ts";
 import { joinStanza, renderStanzaParts } from "../../deb/packages.ts";
 import { repositoryScope } from "../../r2/blobs.ts";
+import type { Stats } from "../../schema/responses.ts";
 
 export type ReleaseState = "open" | "active" | "retired";
 
@@ -1133,7 +1134,7 @@ export class Queries {
 
   // admin: stats, fsck, gc
 
-  counts(): Record<string, number> {
+  counts(): Omit<Stats, "repository" | "open_release" | "active_release" | "dirty"> {
     const n = (q: string) => num(this.#first(q)?.n);
     return {
       packages: n("SELECT count(*) AS n FROM packages"),

@@ -34,6 +34,32 @@ import {
   type SignedIndexDocument,
   type UnsignedIndexDocument,
 } from "../../schema/index-document.ts";
+import type {
+  ActivatedRelease,
+  ActivationLog,
+  AddedPackages,
+  Collected,
+  Destroyed,
+  DiscardedRelease,
+  Fsck,
+  KeyList,
+  KeySummary,
+  MemberSummary,
+  PackageList,
+  PackageSummary,
+  RegisteredBatch,
+  RegisteredPackage,
+  Reindexed,
+  ReleaseDetail,
+  ReleaseDiff,
+  ReleaseList,
+  ReleaseSummary,
+  RemovedKey,
+  RemovedPackages,
+  RepositorySettings,
+  Stats,
+  Submitted,
+} from "../../schema/responses.ts";
 import type { Result } from "../../schema/result.ts";
 import { CHUNK_BYTES, IndexHasher, type WrittenChunk, writeChunks } from "./index-writer.ts";
 import { coveringIndex, groupBy } from "./keys.ts";
@@ -97,20 +123,6 @@ export interface UploadedPackage {
   packed?: { pack: string; offset: number };
 }
 
-export interface PackageSummary {
-  sha256: string;
-  name: string;
-  version: string;
-  architecture: string;
-  size: number;
-}
-
-export interface MemberSummary extends PackageSummary {
-  dist: string;
-  component: string;
-  filename: string;
-}
-
 /** A file apt can fetch: which blob, and what the Worker needs for its headers. */
 export interface FileRef {
   sha256: string;
@@ -123,16 +135,6 @@ export interface FileRef {
   lastModified: number;
   /** Immutable by content (by-hash, pool without version reuse); dists files change with the active release. */
   immutable: boolean;
-}
-
-export interface ReleaseSummary {
-  id: string;
-  state: ReleaseRecord["state"];
-  parent: string | null;
-  generation: number;
-  created_at: string;
-  activated_at: string | null;
-  retired_at: string | null;
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -215,9 +217,7 @@ export class RepositoryObject extends DurableObject<Env> {
   }
 
   /** The repository's settings, as clients need them (`armor repo setup`). */
-  async info(): Promise<
-    Outcome<{ id: string; base_url: string; may_reuse_versions: boolean; retention_days: number }>
-  > {
+  async info(): Promise<Outcome<RepositorySettings>> {
     const s = this.#settings();
     if (!s.ok) return s;
     return ok({
@@ -235,12 +235,12 @@ export class RepositoryObject extends DurableObject<Env> {
    * repository stays stored. Its successor under the same id is another object with other R2 keys
    * (r2/blobs.ts repositoryScope), so what is not yet removed is never reachable from it.
    */
-  async destroy(): Promise<Outcome<{ blobs_deleted: number; finished: boolean }>> {
+  async destroy(): Promise<Outcome<Destroyed>> {
     // After any activation or pointer retry under way: none of them may write a pointer afterwards.
     return this.#exclusive(() => this.#destroy());
   }
 
-  async #destroy(): Promise<Outcome<{ blobs_deleted: number; finished: boolean }>> {
+  async #destroy(): Promise<Outcome<Destroyed>> {
     const s = this.#settings();
     if (!s.ok) return s;
     this.ctx.storage.kv.put(DESTROYING, s.value.scope);
@@ -313,7 +313,7 @@ export class RepositoryObject extends DurableObject<Env> {
    * is bound to one content forever unless the repository allows version reuse; the same content
    * again is an idempotent success. A pool file name belongs to one version (pool-paths.ts).
    */
-  async registerPackage(upload: UploadedPackage): Promise<Outcome<{ package: PackageSummary; created: boolean }>> {
+  async registerPackage(upload: UploadedPackage): Promise<Outcome<RegisteredPackage>> {
     const s = this.#settings();
     if (!s.ok) return s;
     const { hashes } = upload;
@@ -360,9 +360,7 @@ export class RepositoryObject extends DurableObject<Env> {
    * versions of one pool file name. The same content twice is fine; the later copy reports
    * `created: false`. Results are in request order.
    */
-  async registerPackages(
-    uploads: (UploadedPackage & { file: string })[],
-  ): Promise<Outcome<{ packages: { package: PackageSummary; created: boolean }[] }>> {
+  async registerPackages(uploads: (UploadedPackage & { file: string })[]): Promise<Outcome<RegisteredBatch>> {
     const s = this.#settings();
     if (!s.ok) return s;
     const plan = this.#planBatch(s.value, uploads, Date.now());
@@ -381,7 +379,7 @@ export class RepositoryObject extends DurableObject<Env> {
     s: Settings,
     uploads: (UploadedPackage & { file: string })[],
     now: number,
-  ): Outcome<{ records: PackageRecord[]; packages: { package: PackageSummary; created: boolean }[] }> {
+  ): Outcome<{ records: PackageRecord[]; packages: RegisteredPackage[] }> {
     const known: Map<string, PackageSummary> = this.#q.packageHeads([...new Set(uploads.map((u) => u.hashes.sha256))]);
     const bindings = this.#q.bindingsOf([...new Set(uploads.map((u) => u.control.package))]);
     const bound = new Map<string, string>();
@@ -391,7 +389,7 @@ export class RepositoryObject extends DurableObject<Env> {
     // Each version this batch binds holds its pool file name from then on, for the files after it.
     const named: { name: string; version: string; architecture: string }[] = [...bindings];
     const records: PackageRecord[] = [];
-    const packages: { package: PackageSummary; created: boolean }[] = [];
+    const packages: RegisteredPackage[] = [];
     const versions = new Map<string, UploadedPackage & { file: string }>();
     for (const upload of uploads) {
       const { control, hashes, file } = upload;
@@ -462,7 +460,7 @@ export class RepositoryObject extends DurableObject<Env> {
     dist: string;
     component: string;
     packages: string[];
-  }): Promise<Outcome<{ release: string; generation: number; added: MemberSummary[]; unchanged: MemberSummary[] }>> {
+  }): Promise<Outcome<AddedPackages>> {
     const s = this.#settings();
     if (!s.ok) return s;
     const target = this.#mutable(input.release);
@@ -559,7 +557,7 @@ export class RepositoryObject extends DurableObject<Env> {
     name: string;
     version: string | null;
     architecture: string | null;
-  }): Promise<Outcome<{ release: string; generation: number; removed: MemberSummary[] }>> {
+  }): Promise<Outcome<RemovedPackages>> {
     const s = this.#settings();
     if (!s.ok) return s;
     const target = this.#mutable(input.release);
@@ -588,7 +586,7 @@ export class RepositoryObject extends DurableObject<Env> {
     component: string | null;
     architecture: string | null;
     name: string | null;
-  }): Promise<Outcome<{ release: string | null; packages: MemberSummary[]; truncated: boolean }>> {
+  }): Promise<Outcome<PackageList>> {
     const s = this.#settings();
     if (!s.ok) return s;
     const release =
@@ -638,7 +636,7 @@ export class RepositoryObject extends DurableObject<Env> {
    * blobs of indexes it generated, are left for `gc` (after its grace period), as after a removal.
    * Its id is never given to another release: a document signed for it stays refused.
    */
-  async discardRelease(id: string): Promise<Outcome<{ discarded: string; parent: string | null }>> {
+  async discardRelease(id: string): Promise<Outcome<DiscardedRelease>> {
     return this.#exclusive(async () => {
       const s = this.#settings();
       if (!s.ok) return s;
@@ -661,22 +659,14 @@ export class RepositoryObject extends DurableObject<Env> {
     });
   }
 
-  async listReleases(): Promise<Outcome<{ releases: ReleaseSummary[] }>> {
+  async listReleases(): Promise<Outcome<ReleaseList>> {
     const s = this.#settings();
     if (!s.ok) return s;
     return ok({ releases: this.#q.releases(LIST_LIMIT).map(summarizeRelease) });
   }
 
   /** One release: its state, its dists (changed, generated, signed) and package counts. */
-  async showRelease(id: string): Promise<
-    Outcome<
-      ReleaseSummary & {
-        dists: { dist: string; changed: boolean; generated_at: string | null; signed_by: string | null }[];
-        unsigned_dists: string[];
-        counts: { dist: string; component: string; architecture: string; count: number }[];
-      }
-    >
-  > {
+  async showRelease(id: string): Promise<Outcome<ReleaseDetail>> {
     const s = this.#settings();
     if (!s.ok) return s;
     const r = this.#q.release(id);
@@ -696,19 +686,7 @@ export class RepositoryObject extends DurableObject<Env> {
   }
 
   /** Packages in `to` but not in `from` (added) and the reverse (removed). */
-  async diffReleases(
-    from: string,
-    to: string,
-  ): Promise<
-    Outcome<{
-      from: string;
-      to: string;
-      added: MemberSummary[];
-      removed: MemberSummary[];
-      added_count: number;
-      removed_count: number;
-    }>
-  > {
+  async diffReleases(from: string, to: string): Promise<Outcome<ReleaseDiff>> {
     const s = this.#settings();
     if (!s.ok) return s;
     for (const id of [from, to]) {
@@ -789,12 +767,7 @@ export class RepositoryObject extends DurableObject<Env> {
    * Then InRelease and Release.gpg are stored, and the release activates once every changed
    * dist is signed (unless `activate` is false).
    */
-  async submit(
-    doc: SignedIndexDocument,
-    options: { activate: boolean },
-  ): Promise<
-    Outcome<{ release: string; dist: string; fingerprint: string; activated: boolean; unsigned_dists: string[] }>
-  > {
+  async submit(doc: SignedIndexDocument, options: { activate: boolean }): Promise<Outcome<Submitted>> {
     return this.#exclusive(async () => {
       const s = this.#settings();
       if (!s.ok) return s;
@@ -886,7 +859,7 @@ export class RepositoryObject extends DurableObject<Env> {
    * retired one still within retention (rollback). The D1 pointer and the activation log change
    * with the object's state; until D1 confirms, the activation is not reported done.
    */
-  async activate(id: string): Promise<Outcome<{ release: string; previous: string | null; activated_at: string }>> {
+  async activate(id: string): Promise<Outcome<ActivatedRelease>> {
     return this.#exclusive(async () => {
       const s = this.#settings();
       if (!s.ok) return s;
@@ -1003,11 +976,7 @@ export class RepositoryObject extends DurableObject<Env> {
   }
 
   /** The activation log, newest first. */
-  async activations(): Promise<
-    Outcome<{
-      activations: { release: string; previous: string | null; requested_at: string; visible_at: string | null }[];
-    }>
-  > {
+  async activations(): Promise<Outcome<ActivationLog>> {
     const s = this.#settings();
     if (!s.ok) return s;
     return ok({
@@ -1081,7 +1050,7 @@ export class RepositoryObject extends DurableObject<Env> {
   }
 
   /** Every key the repository holds: trusted ones, and revoked ones (`status: "revoked"`), which sign nothing. */
-  async listKeys(): Promise<Outcome<{ keys: KeySummary[] }>> {
+  async listKeys(): Promise<Outcome<KeyList>> {
     const s = this.#settings();
     if (!s.ok) return s;
     return ok({ keys: this.#q.keys().map(summarizeKey) });
@@ -1091,7 +1060,7 @@ export class RepositoryObject extends DurableObject<Env> {
    * Stop trusting a key. A revoked key stays: its row is how the repository remembers never to
    * trust it again, and how the archive keyring tells apt clients of its revocation.
    */
-  async removeKey(fingerprint: string): Promise<Outcome<{ removed: string }>> {
+  async removeKey(fingerprint: string): Promise<Outcome<RemovedKey>> {
     return this.#exclusive(async () => {
       const s = this.#settings();
       if (!s.ok) return s;
@@ -1136,7 +1105,7 @@ export class RepositoryObject extends DurableObject<Env> {
   // admin
 
   /** Counts, bytes and the dirty indexes of the open release. */
-  async stats(): Promise<Outcome<Record<string, unknown>>> {
+  async stats(): Promise<Outcome<Stats>> {
     const s = this.#settings();
     if (!s.ok) return s;
     const open = this.#q.releaseInState("open");
@@ -1152,7 +1121,7 @@ export class RepositoryObject extends DurableObject<Env> {
   }
 
   /** Mark every index of the open release dirty (opening one from the active release), so the next generate rebuilds and re-stores all. */
-  async reindex(): Promise<Outcome<{ release: string; generation: number; dirty: number }>> {
+  async reindex(): Promise<Outcome<Reindexed>> {
     const s = this.#settings();
     if (!s.ok) return s;
     const result = this.ctx.storage.transactionSync(() => {
@@ -1165,7 +1134,7 @@ export class RepositoryObject extends DurableObject<Env> {
   }
 
   /** Check that every blob a row points at exists in R2 with the size and SHA-256 the row claims. */
-  async fsck(): Promise<Outcome<{ checked: number; problems: { sha256: string; kind: string; problem: string }[] }>> {
+  async fsck(): Promise<Outcome<Fsck>> {
     const s = this.#settings();
     if (!s.ok) return s;
     const pointers = this.#q.blobPointers();
@@ -1199,11 +1168,7 @@ export class RepositoryObject extends DurableObject<Env> {
    * (r2/blobs.ts stagingKey) whose completing request died before deleting them
    * go after the same grace period; counted with the blobs.
    */
-  async gc(options: {
-    graceSeconds: number;
-  }): Promise<
-    Outcome<{ releases_deleted: string[]; packages_deleted: number; blobs_deleted: number; bytes_freed: number }>
-  > {
+  async gc(options: { graceSeconds: number }): Promise<Outcome<Collected>> {
     const s = this.#settings();
     if (!s.ok) return s;
     const now = Date.now();
@@ -1539,10 +1504,7 @@ export class RepositoryObject extends DurableObject<Env> {
     });
   }
 
-  async #activate(
-    s: Settings,
-    id: string,
-  ): Promise<Outcome<{ release: string; previous: string | null; activated_at: string }>> {
+  async #activate(s: Settings, id: string): Promise<Outcome<ActivatedRelease>> {
     const r = this.#q.release(id);
     if (r === null) return err("release_not_found", `no release ${id} in this repository`);
     const now = Date.now();
@@ -1638,20 +1600,6 @@ export class RepositoryObject extends DurableObject<Env> {
     this.#q.markActivationsVisible(Date.now());
     return "written";
   }
-}
-
-export interface KeySummary {
-  fingerprint: string;
-  /** "revoked": the repository saw the key's revocation; it signs nothing here, ever again. */
-  status: "trusted" | "revoked";
-  user_ids: string[];
-  algorithm: string;
-  created_at: string;
-  expires_at: string | null;
-  added_at: string;
-  /** When the repository learned of the revocation. */
-  revoked_at: string | null;
-  revocation_reason: string | null;
 }
 
 function summarizeKey(k: KeyRecord): KeySummary {

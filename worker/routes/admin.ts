@@ -26,6 +26,13 @@ import {
 } from "../../d1/statements.ts";
 import { newRepositoryUid, repositoryScope } from "../../r2/blobs.ts";
 import { CreateRepositorySchema, GcSchema, HostnameSchema } from "../../schema/api.ts";
+import type {
+  CreatedRepository,
+  DeletedRepository,
+  HostnameAdded,
+  RepositoryList,
+  RepositoryRowAnswer,
+} from "../../schema/responses.ts";
 import { bearerOf } from "../access.ts";
 import type { ApiEnv } from "../context.ts";
 import { fail, jsonBody, parseWith, unwrap } from "../errors.ts";
@@ -93,7 +100,7 @@ adminRoutes.post("/repositories", requires("admin", "platform"), async (c) => {
     throw cause;
   }
   forgetRepository(input.id);
-  return c.json({ ...input, base_url: baseUrl }, 201);
+  return c.json({ ...input, base_url: baseUrl } satisfies CreatedRepository, 201);
 });
 
 adminRoutes.get("/repositories", requires("admin", "platform"), async (c) => {
@@ -106,7 +113,7 @@ adminRoutes.get("/repositories", requires("admin", "platform"), async (c) => {
       created_at: r.createdAt,
       hostnames: r.hostnames,
     })),
-  });
+  } satisfies RepositoryList);
 });
 
 adminRoutes.delete("/repositories/:owner/:name", loadRepository, requires("admin"), async (c) => {
@@ -120,7 +127,7 @@ adminRoutes.delete("/repositories/:owner/:name", loadRepository, requires("admin
   const result = unwrap(await repositoryStub(c.env, repo.scope).destroy());
   // 202 when R2 failed part way: the repository is gone from the edge, and its object's alarm
   // removes the rest of its files.
-  return c.json({ deleted: id, ...result }, result.finished ? 200 : 202);
+  return c.json({ deleted: id, ...result } satisfies DeletedRepository, result.finished ? 200 : 202);
 });
 
 // Hono's trailing /* also matches the bare /repositories/:owner/:name (but not its DELETE above,
@@ -134,7 +141,7 @@ adminRoutes.get("/repositories/:owner/:name", async (c) => {
     visibility: repo.visibility,
     active_release: repo.activeRelease,
     hostnames: await hostnamesOf(c.env.DB, repo.id),
-  });
+  } satisfies RepositoryRowAnswer);
 });
 
 adminRoutes.put("/repositories/:owner/:name/hostnames/:host", async (c) => {
@@ -146,7 +153,7 @@ adminRoutes.put("/repositories/:owner/:name/hostnames/:host", async (c) => {
   }
   await addHostname(c.env.DB, host, repo.id);
   forgetHostname(host);
-  return c.json({ hostname: host, repository: repo.id });
+  return c.json({ hostname: host, repository: repo.id } satisfies HostnameAdded);
 });
 
 adminRoutes.delete("/repositories/:owner/:name/hostnames/:host", async (c) => {

@@ -23,7 +23,6 @@
 import { type Context, Hono } from "hono";
 import type { DebInfo } from "../../deb/deb-reader.ts";
 import { randomHex } from "../../deb/hash.ts";
-import type { PackageSummary } from "../../objects/repository/repository-object.ts";
 import { PART_SIZE, stagingKey } from "../../r2/blobs.ts";
 import {
   AddPackagesSchema,
@@ -35,6 +34,14 @@ import {
   Sha256Schema,
 } from "../../schema/api.ts";
 import { BATCH_MAX_BYTES, MULTIPART_MAX_PARTS, SINGLE_UPLOAD_LIMIT } from "../../schema/limits.ts";
+import type {
+  MultipartUpload,
+  PackageFound,
+  PackageLookup,
+  RegisteredBatch,
+  RegisteredPackage,
+  UploadedPart,
+} from "../../schema/responses.ts";
 import { parseBatch, storeBatch } from "../batch-upload.ts";
 import type { ApiEnv } from "../context.ts";
 import { fail, jsonBody, parseWith, unwrap } from "../errors.ts";
@@ -49,7 +56,7 @@ packageRoutes.get("/blobs/:sha256", requires("write"), async (c) => {
   const sha256 = parseWith(Sha256Schema, c.req.param("sha256"), "sha256");
   const found = unwrap(await repositoryStub(c.env, repo.scope).hasPackage(sha256));
   if (found === null) return fail("package_not_found", `repository ${repo.id} has no package ${sha256}`);
-  return c.json({ package: found });
+  return c.json({ package: found } satisfies PackageFound);
 });
 
 packageRoutes.put("/blobs/:sha256", requires("write"), async (c) => {
@@ -72,7 +79,7 @@ packageRoutes.put("/blobs/:sha256", requires("write"), async (c) => {
   const existing = unwrap(await stub.hasPackage(sha256));
   if (existing !== null) {
     await c.req.raw.body?.cancel();
-    return c.json({ package: existing, created: false });
+    return c.json({ package: existing, created: false } satisfies RegisteredPackage);
   }
   const body = c.req.raw.body;
   if (body === null) return fail("size_mismatch", "the request has no body");
@@ -86,7 +93,7 @@ packageRoutes.post("/blobs/lookup", requires("write"), async (c) => {
   const repo = c.get("repository");
   const input = await jsonBody(c, LookupPackagesSchema);
   const found = unwrap(await repositoryStub(c.env, repo.scope).findPackages([...new Set(input.sha256)]));
-  return c.json({ packages: found });
+  return c.json({ packages: found } satisfies PackageLookup);
 });
 
 packageRoutes.post("/blobs", requires("write"), async (c) => {
@@ -128,21 +135,24 @@ packageRoutes.post("/blobs", requires("write"), async (c) => {
   // what was stored stays for `gc`, never removed here. A concurrent upload of the same bytes may
   // have found it stored (its put was then a no-op) and be about to register it (DESIGN.md §4b).
   const { packages } = unwrap(await stub.registerPackages(placed));
-  return c.json({ packages }, packages.some((p) => p.created) ? 201 : 200);
+  return c.json({ packages } satisfies RegisteredBatch, packages.some((p) => p.created) ? 201 : 200);
 });
 
 packageRoutes.post("/uploads", requires("write"), async (c) => {
   const repo = c.get("repository");
   const input = await jsonBody(c, CreateUploadSchema);
   const existing = unwrap(await repositoryStub(c.env, repo.scope).hasPackage(input.sha256));
-  if (existing !== null) return c.json({ package: existing, created: false });
+  if (existing !== null) return c.json({ package: existing, created: false } satisfies RegisteredPackage);
   // A fresh 128-bit nonce names this upload's staging key.
   const nonce = randomHex(16);
   const upload = await c.env.BLOBS.createMultipartUpload(stagingKey(repo.scope, input.sha256, nonce), {
     customMetadata: { size: String(input.size) },
   });
   // The nonce names the staging key; clients treat the whole as opaque.
-  return c.json({ upload_id: `${nonce}.${upload.uploadId}`, sha256: input.sha256, part_size: PART_SIZE }, 201);
+  return c.json(
+    { upload_id: `${nonce}.${upload.uploadId}`, sha256: input.sha256, part_size: PART_SIZE } satisfies MultipartUpload,
+    201,
+  );
 });
 
 packageRoutes.put("/uploads/:sha256/parts/:part", requires("write"), async (c) => {
@@ -165,7 +175,7 @@ packageRoutes.put("/uploads/:sha256/parts/:part", requires("write"), async (c) =
   const measured = measure(body);
   try {
     const uploaded = await staged.upload.uploadPart(part, measured.stream.pipeThrough(new FixedLengthStream(size)));
-    return c.json({ part_number: uploaded.partNumber, etag: uploaded.etag });
+    return c.json({ part_number: uploaded.partNumber, etag: uploaded.etag } satisfies UploadedPart);
   } catch (cause) {
     const { received, ended, failed } = measured.state();
     if (received > size) {
@@ -275,7 +285,7 @@ async function register(c: Context<ApiEnv>, parsed: DebInfo) {
   return c.json(registered, registered.created ? 201 : 200);
 }
 
-const unwrapRegistered = unwrap<{ package: PackageSummary; created: boolean }>;
+const unwrapRegistered = unwrap<RegisteredPackage>;
 
 /** The object's version rules, asked before an upload's bytes reach their address (worker/upload.ts). */
 function admission(c: Context<ApiEnv>): Admission {

@@ -25,6 +25,7 @@ import {
   ReleaseIdSchema,
   SignedIndexDocumentSchema,
 } from "../../schema/index-document.ts";
+import type { Generated, RepositoryInfo } from "../../schema/responses.ts";
 import type { ApiEnv } from "../context.ts";
 import { fail, jsonBody, parseWith, unwrap } from "../errors.ts";
 import { requires } from "../middleware/requires.ts";
@@ -37,7 +38,12 @@ releaseRoutes.get("/", requires("read"), async (c) => {
   const repo = c.get("repository");
   const info = unwrap(await repositoryStub(c.env, repo.scope).info());
   const hostnames = await hostnamesOf(c.env.DB, repo.id);
-  return c.json({ ...info, visibility: repo.visibility, active_release: repo.activeRelease, hostnames });
+  return c.json({
+    ...info,
+    visibility: repo.visibility,
+    active_release: repo.activeRelease,
+    hostnames,
+  } satisfies RepositoryInfo);
 });
 
 releaseRoutes.post("/releases", requires("write"), async (c) => {
@@ -87,7 +93,7 @@ releaseRoutes.post("/dists/:dist/generate", requires("write"), async (c) => {
   const repo = c.get("repository");
   const dist = parseWith(DistSchema, c.req.param("dist"), "dist");
   const result = unwrap(await repositoryStub(c.env, repo.scope).generate(dist));
-  return c.json({ ...result, document: formatIndexDocument(result.document) });
+  return c.json({ ...result, document: formatIndexDocument(result.document) } satisfies Generated);
 });
 
 releaseRoutes.post("/dists/:dist/signed", requires("write"), async (c) => {
