@@ -18,10 +18,13 @@ function prompt(question: string): Promise<string> {
   });
 }
 
-const code = await run(process.argv.slice(2), {
+// No top-level await: the standalone executable runs this file as CommonJS (Node 22's SEA loads
+// only a CommonJS main script), and `run` never rejects (it turns every failure into an exit code).
+void run(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
   ...(process.stdin.isTTY ? { prompt } : {}),
+}).then((code) => {
+  process.exitCode = code;
 });
-process.exitCode = code;

@@ -72,7 +72,22 @@ export function parseControl(text: string): Result<Control> {
   }
 }
 
-function parseParagraph(text: string): ControlField[] {
+/** How one deb822 paragraph is read: what it is called in messages, and the fields it may not carry. */
+export interface ParagraphRules {
+  /** "the control file", "the .dsc": named in every message. */
+  noun: string;
+  /** Field names (lowercase) the repository writes itself; a paragraph carrying one is refused. */
+  reserved: ReadonlySet<string>;
+}
+
+const BINARY_CONTROL: ParagraphRules = { noun: "the control file", reserved: RESERVED };
+
+/**
+ * Split exactly one deb822 paragraph into fields (Policy §5.1), strictly: no control characters,
+ * no second paragraph, no comments, no duplicate or reserved field. Throws DebFormatError.
+ */
+export function parseParagraph(text: string, rules: ParagraphRules = BINARY_CONTROL): ControlField[] {
+  const { noun } = rules;
   // NUL, DEL and C0 controls other than tab and newline never belong in a control file; a CR would
   // end a line for some readers and not for others, which is exactly how an index gets forged.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
@@ -81,7 +96,7 @@ function parseParagraph(text: string): ControlField[] {
     const code = bad[0].charCodeAt(0);
     throw new DebFormatError(
       "forbidden_character",
-      `the control file contains the control character U+${code.toString(16).padStart(4, "0")}${code === 0 ? " (NUL)" : code === 13 ? " (carriage return)" : ""}`,
+      `${noun} contains the control character U+${code.toString(16).padStart(4, "0")}${code === 0 ? " (NUL)" : code === 13 ? " (carriage return)" : ""}`,
     );
   }
   const lines = text.split("\n");
@@ -93,10 +108,7 @@ function parseParagraph(text: string): ControlField[] {
   for (const [i, line] of lines.entries()) {
     const lineNo = i + 1;
     if (line === "") {
-      throw new DebFormatError(
-        "multiple_paragraphs",
-        `line ${lineNo} is empty: a binary control file holds exactly one paragraph`,
-      );
+      throw new DebFormatError("multiple_paragraphs", `line ${lineNo} is empty: ${noun} holds exactly one paragraph`);
     }
     if (line[0] === " " || line[0] === "\t") {
       const last = fields[fields.length - 1];
@@ -130,10 +142,10 @@ function parseParagraph(text: string): ControlField[] {
     }
     const key = name.toLowerCase();
     if (seen.has(key)) throw new DebFormatError("duplicate_field", `the field ${name} appears twice`, name);
-    if (RESERVED.has(key)) {
+    if (rules.reserved.has(key)) {
       throw new DebFormatError(
         "reserved_field",
-        `the control file must not contain ${name}: the repository computes it from the file`,
+        `${noun} must not contain ${name}: the repository computes it from the file`,
         name,
       );
     }
@@ -142,7 +154,7 @@ function parseParagraph(text: string): ControlField[] {
     checkLength(field);
     fields.push(field);
     if (fields.length > LIMITS.fields) {
-      throw new DebFormatError("field_too_long", `the control file has more than ${LIMITS.fields} fields`);
+      throw new DebFormatError("field_too_long", `${noun} has more than ${LIMITS.fields} fields`);
     }
   }
   return fields;

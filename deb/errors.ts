@@ -41,6 +41,14 @@ export type DebErrorCode =
   | "bad_version"
   | "bad_architecture"
   | "bad_source"
+  // source packages: .dsc and .changes (Debian Policy §5.4, §5.5; dpkg-source(1))
+  | "dsc_too_large"
+  | "bad_signed_message"
+  | "unknown_source_format"
+  | "bad_file_list"
+  | "bad_file_name"
+  | "checksum_lists_differ"
+  | "too_many_files"
   // pool paths and index rendering
   | "bad_component"
   // a Release text to sign (release.ts validateReleaseText)

@@ -10,28 +10,47 @@ import * as openpgp from "openpgp";
 import { buildDeb } from "../deb/deb-writer.ts";
 
 const root = resolve(import.meta.dirname, "..");
-const home = process.env.ARMOR_HOME ?? join(root, ".armor");
+const home = resolve(process.env.ARMOR_HOME || join(root, ".armor"));
 const dir = join(home, "demo");
-const endpoint = process.env.ARMOR_ENDPOINT ?? `http://127.0.0.1:${process.env.ARMOR_PORT ?? "8787"}`;
+const endpoint = process.env.ARMOR_ENDPOINT || `http://127.0.0.1:${process.env.ARMOR_PORT || "8787"}`;
 const repository = process.env.ARMOR_DEMO_REPOSITORY ?? "demo/tools";
 const hostname = "apt.demo.localhost";
+
+/** A failure the person running the demo can act on: printed as one line, no stack. */
+class DemoError extends Error {}
+
+/** Is the stack up? Asked before anything else, so the answer is the first and only line. */
+async function checkStack(): Promise<void> {
+  const notRunning = `the Armor stack is not running at ${endpoint}: run \`npm start\` first (in another terminal${
+    process.env.ARMOR_PORT || process.env.ARMOR_HOME ? ", with the same ARMOR_PORT and ARMOR_HOME" : ""
+  })`;
+  let health: Response;
+  try {
+    health = await fetch(`${endpoint}/healthz`, { signal: AbortSignal.timeout(5_000) });
+  } catch {
+    throw new DemoError(notRunning);
+  }
+  if (!health.ok) throw new DemoError(`${notRunning}; something else answers there (HTTP ${health.status})`);
+}
 
 function adminToken(): string {
   if (process.env.ARMOR_TOKEN) return process.env.ARMOR_TOKEN;
   const file = join(home, "secrets.json");
-  if (!existsSync(file))
-    throw new Error("no ARMOR_TOKEN and no .armor/secrets.json: start the stack with `npm start` first");
+  if (!existsSync(file)) {
+    throw new DemoError(`no ARMOR_TOKEN and no ${file}: set ARMOR_TOKEN, or ARMOR_HOME to the stack's state folder`);
+  }
   return (JSON.parse(readFileSync(file, "utf8")) as { adminToken: string }).adminToken;
 }
 
-const env = { ...process.env, ARMOR_ENDPOINT: endpoint, ARMOR_TOKEN: adminToken(), ARMOR_REPOSITORY: repository };
+let env: NodeJS.ProcessEnv = process.env;
 
 function armor(args: string[], allowFailure = false, echo = true): string {
   process.stdout.write(`$ armor ${args.join(" ")}\n`);
   const r = spawnSync(process.execPath, [join(root, "cli", "main.ts"), ...args], { env, encoding: "utf8" });
   if (r.stdout && echo) process.stdout.write(r.stdout.replace(/^/gm, "  "));
   if (r.stderr) process.stdout.write(r.stderr.replace(/^/gm, "  "));
-  if (r.status !== 0 && !allowFailure) throw new Error(`armor ${args[0]} ${args[1] ?? ""} failed (exit ${r.status})`);
+  if (r.status !== 0 && !allowFailure)
+    throw new DemoError(`armor ${args.slice(0, 2).join(" ")} failed (exit ${r.status})`);
   return r.stdout;
 }
 
@@ -62,9 +81,9 @@ function deb(
 }
 
 async function main(): Promise<void> {
+  await checkStack();
+  env = { ...process.env, ARMOR_ENDPOINT: endpoint, ARMOR_TOKEN: adminToken(), ARMOR_REPOSITORY: repository };
   mkdirSync(dir, { recursive: true });
-  const health = await fetch(`${endpoint}/healthz`).catch(() => null);
-  if (!health?.ok) throw new Error(`nothing answers at ${endpoint}: start the stack with \`npm start\` first`);
 
   const secretFile = join(dir, "signing.sec.asc");
   const publicFile = join(dir, "signing.pub.asc");
@@ -110,6 +129,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  // Our own refusals are one line; anything else is a bug in this script, shown with its stack.
+  const message =
+    error instanceof DemoError
+      ? error.message
+      : error instanceof Error
+        ? (error.stack ?? error.message)
+        : String(error);
+  process.stderr.write(`npm run demo: ${message}\n`);
   process.exitCode = 1;
 });

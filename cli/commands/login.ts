@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { type Whoami, WhoamiSchema } from "../../schema/sidecar.ts";
 import { ApiClient } from "../client.ts";
@@ -21,10 +22,7 @@ export function register(program: Command, io: Io): void {
       if (!endpoint)
         throw new UserError("no endpoint given", { hint: "armor login --endpoint https://armor.example.com" });
       let token = command.optsWithGlobals<{ token?: string }>().token;
-      if (token === undefined && options.withToken) {
-        const { readFileSync } = await import("node:fs");
-        token = readFileSync(0, "utf8").trim();
-      }
+      if (token === undefined && options.withToken) token = readFileSync(0, "utf8").trim();
       if (token === undefined && io.prompt) token = (await io.prompt("API token: ")).trim();
       if (!token)
         throw new UserError("no token given", { hint: "pass --token, --with-token (stdin), or run on a terminal" });

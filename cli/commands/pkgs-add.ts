@@ -1,12 +1,10 @@
 import type { Command } from "commander";
 import { ComponentSchema } from "../../schema/api.ts";
 import { DistSchema } from "../../schema/index-document.ts";
-import { ADD_MAX } from "../../schema/limits.ts";
-import { type AddedPackages, AddedPackagesSchema } from "../../schema/responses.ts";
+import { addFiles } from "../adding.ts";
 import { CommandContext } from "../context.ts";
 import { UserError } from "../errors.ts";
 import type { Io } from "../output.ts";
-import { uploadFiles } from "../uploads.ts";
 import { parseOption } from "./parse.ts";
 
 export function register(pkgs: Command, io: Io): void {
@@ -31,30 +29,26 @@ export function register(pkgs: Command, io: Io): void {
           throw new UserError("--concurrency must be a whole number from 1 to 32");
         }
         const repository = ctx.repository;
-        const uploaded = await uploadFiles(ctx.client, repository, files, ctx.out, { concurrency });
-        const hashes = [...new Set(uploaded.map((u) => u.sha256))];
-        let result: AddedPackages | undefined;
-        const added: AddedPackages["added"] = [];
-        for (let i = 0; i < hashes.length; i += ADD_MAX) {
-          result = await ctx.client.json(ctx.client.repo(repository, "/packages"), AddedPackagesSchema, {
-            json: { dist, component, packages: hashes.slice(i, i + ADD_MAX) },
-          });
-          added.push(...result.added);
-        }
+        const {
+          release,
+          generation,
+          files: uploaded,
+          added,
+        } = await addFiles(ctx, repository, { dist, component }, files, concurrency);
         ctx.out.result(
           {
             repository,
             dist,
             component,
-            release: result?.release,
-            generation: result?.generation,
+            release,
+            generation,
             files: uploaded,
             added,
           },
           () =>
             added.length === 0
               ? `nothing changed: every package is already in ${dist}/${component}`
-              : `added ${added.length} package(s) to ${repository} ${dist}/${component} (release ${result?.release}, generation ${result?.generation}):\n${added
+              : `added ${added.length} package(s) to ${repository} ${dist}/${component} (release ${release}, generation ${generation}):\n${added
                   .map((p) => `  ${p.name} ${p.version} ${p.architecture}`)
                   .join("\n")}`,
         );

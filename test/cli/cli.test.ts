@@ -337,6 +337,40 @@ describe("armor against the local stack", () => {
       expect((await armor(["pkgs", "add", "--repository", repo, "--dist", "stable", b.file], env())).code).toBe(0);
   });
 
+  it("adds and publishes in one command with publish --add", async ({ expect }) => {
+    const repo = await newRepo();
+    const files = [writeDeb(work, "one-step", "1.0"), writeDeb(work, "one-step-doc", "1.0", "all")];
+    const r = await armor(
+      [
+        "publish",
+        "--repository",
+        repo,
+        "--dist",
+        "stable",
+        "testing",
+        "--add",
+        ...files,
+        "--key-file",
+        keyFile,
+        "--json",
+      ],
+      env(),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ published: true, active_release: "r1" });
+    for (const dist of ["stable", "testing"]) {
+      const packages = await (await served(repo, `dists/${dist}/main/binary-amd64/Packages`)).text();
+      expect(packageNames(packages)).toEqual(["one-step", "one-step-doc"]);
+    }
+    // Again with nothing new: nothing uploaded, nothing to publish, success.
+    const again = await armor(
+      ["publish", "--repository", repo, "--dist", "stable", "--add", ...files, "--key-file", keyFile],
+      env(),
+    );
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain("nothing to publish");
+  });
+
   it("says there is nothing to publish in a repository with no release at all, and how to start", async ({
     expect,
   }) => {

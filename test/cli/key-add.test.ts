@@ -27,11 +27,14 @@ beforeAll(async () => {
       res.end(
         JSON.stringify({
           fingerprint: inject("keys").trusted.fingerprint,
+          status: "trusted",
           user_ids: ["Armor test key"],
           algorithm: "eddsaLegacy",
           created_at: "2026-01-01T00:00:00.000Z",
           expires_at: null,
           added_at: "2026-01-01T00:00:00.000Z",
+          revoked_at: null,
+          revocation_reason: null,
         }),
       );
     });

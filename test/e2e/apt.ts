@@ -6,13 +6,16 @@
  *
  * The options are those of apt.conf(5) (`Dir::*`, `Debug::NoLocking`, `APT::Sandbox::User`),
  * sources.list(5) in its deb822 form (`Signed-By:`) and apt_auth.conf(5) (`Dir::Etc::netrcparts`).
+ *
+ * With `chroot`, the same isolated configuration is used by another Debian release's apt: the
+ * machine's apt is bookworm's 2.6, and apt 3 (trixie) runs from a root built by test/e2e/trixie.ts.
  */
 
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
-import { join } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import { finished } from "../helpers/processes.ts";
 
 /** Commands the end-to-end tests drive, and the Debian package that provides each. */
@@ -53,6 +56,8 @@ export interface Source {
   components?: string[];
   /** The keyring file apt must verify this source's InRelease with, and nothing else. */
   signedBy: string;
+  /** sources.list(5) `Snapshot:` (apt 2.7+): `enable`, `disable` or a snapshot ID to pin. */
+  snapshot?: string;
 }
 
 export interface AptRoot {
@@ -65,10 +70,17 @@ export interface AptRoot {
   /** Write `etc/auth.conf.d/{name}.conf` (mode 0600, as apt_auth.conf(5) asks). */
   addAuth(name: string, text: string): void;
   /** `apt-get ...args`; `options` become `-o NAME=VALUE`. */
-  get(args: string[], run?: { cwd?: string; options?: Record<string, string> }): Promise<AptRun>;
-  /** `apt-cache policy NAME`, parsed. */
-  policy(name: string): Promise<Policy>;
+  get(args: string[], run?: AptRunOptions): Promise<AptRun>;
+  /** `apt ...args` (apt(8), the interactive front end), as `get`. */
+  apt(args: string[], run?: AptRunOptions): Promise<AptRun>;
+  /** `apt-cache policy NAME`, parsed; with `snapshot`, as `apt-cache --snapshot ID policy NAME`. */
+  policy(name: string, view?: { snapshot?: string }): Promise<Policy>;
   cleanup(): void;
+}
+
+export interface AptRunOptions {
+  cwd?: string;
+  options?: Record<string, string>;
 }
 
 export interface AptRootOptions {
@@ -79,11 +91,18 @@ export interface AptRootOptions {
   proxies?: Record<string, string>;
   /** Where to make the root (default: the system's temp dir). */
   parent?: string;
+  /**
+   * Run apt inside this Debian root with chroot(8) (as root): its apt, methods and gpgv or sqv, not
+   * the machine's. `parent` must then lie inside it; the configuration, the sources' `Signed-By`
+   * and the working directory name paths as seen from inside.
+   */
+  chroot?: string;
 }
 
 /** A fresh, empty apt configuration and state. */
 export function aptRoot(options: AptRootOptions = {}): AptRoot {
   const dir = mkdtempSync(join(options.parent ?? tmpdir(), "armor-apt-"));
+  const inside = (path: string) => (options.chroot === undefined ? path : pathInside(options.chroot, path));
   const etc = join(dir, "etc");
   const archives = join(dir, "cache", "archives");
   for (const d of [
@@ -106,7 +125,7 @@ export function aptRoot(options: AptRootOptions = {}): AptRoot {
   // Relative Dir::Etc::* names resolve below Dir::Etc, so apt reads only our (mostly empty)
   // apt.conf.d, trusted.gpg.d and auth.conf.d and never /etc/apt.
   const conf = [
-    `Dir::Etc ${quote(`${etc}/`)};`,
+    `Dir::Etc ${quote(`${inside(etc)}/`)};`,
     `Dir::Etc::main "apt.conf";`,
     `Dir::Etc::parts "apt.conf.d";`,
     `Dir::Etc::sourcelist "sources.list";`,
@@ -118,13 +137,13 @@ export function aptRoot(options: AptRootOptions = {}): AptRoot {
     `Dir::Etc::trustedparts "trusted.gpg.d";`,
     `Dir::Etc::netrc "auth.conf";`,
     `Dir::Etc::netrcparts "auth.conf.d";`,
-    `Dir::State ${quote(`${dir}/state/`)};`,
+    `Dir::State ${quote(`${inside(dir)}/state/`)};`,
     `Dir::State::lists "lists/";`,
     // An empty dpkg database: nothing is installed, and the machine's is never read.
-    `Dir::State::status ${quote(status)};`,
-    `Dir::Cache ${quote(`${dir}/cache/`)};`,
+    `Dir::State::status ${quote(inside(status))};`,
+    `Dir::Cache ${quote(`${inside(dir)}/cache/`)};`,
     `Dir::Cache::archives "archives/";`,
-    `Dir::Log ${quote(`${dir}/log/`)};`,
+    `Dir::Log ${quote(`${inside(dir)}/log/`)};`,
     // apt takes /var/lib/dpkg/lock and lists/lock only to protect the system's state; ours is private.
     `Debug::NoLocking "true";`,
     // As root apt would drop to _apt for downloads, and _apt cannot enter a 0700 temp dir; as any
@@ -143,11 +162,20 @@ export function aptRoot(options: AptRootOptions = {}): AptRoot {
 
   const exec = async (cmd: string, args: string[], cwd = dir): Promise<AptRun> => {
     // A clean environment: no http_proxy from the developer's shell, messages in English.
-    const child = spawn(cmd, args, {
-      cwd,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, LC_ALL: "C", APT_CONFIG: config },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const env = { HOME: inside(dir), LC_ALL: "C", APT_CONFIG: inside(config) };
+    // chroot(8) starts the command at the new root's /; env(1) of the root's coreutils moves it to cwd.
+    const child =
+      options.chroot === undefined
+        ? spawn(cmd, args, {
+            cwd,
+            env: { ...env, PATH: process.env.PATH ?? "/usr/bin:/bin" },
+            stdio: ["ignore", "pipe", "pipe"],
+          })
+        : spawn("chroot", [options.chroot, "env", `--chdir=${inside(cwd)}`, cmd, ...args], {
+            // Found by chroot(8) here and by env(1) in the root.
+            env: { ...env, PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
+            stdio: ["ignore", "pipe", "pipe"],
+          });
     const { code, stdout, stderr } = await finished(child);
     return { code, stdout, stderr, output: `${stdout}${stderr}` };
   };
@@ -161,7 +189,8 @@ export function aptRoot(options: AptRootOptions = {}): AptRoot {
         `URIs: ${source.uris.join(" ")}`,
         `Suites: ${source.suites.join(" ")}`,
         `Components: ${(source.components ?? ["main"]).join(" ")}`,
-        `Signed-By: ${source.signedBy}`,
+        `Signed-By: ${inside(source.signedBy)}`,
+        ...(source.snapshot === undefined ? [] : [`Snapshot: ${source.snapshot}`]),
       ].join("\n");
       writeFileSync(join(etc, "sources.list.d", `${name}.sources`), `${stanza}\n`);
     },
@@ -171,12 +200,15 @@ export function aptRoot(options: AptRootOptions = {}): AptRoot {
       chmodSync(path, 0o600);
     },
     get(args, run = {}) {
-      const opts = Object.entries(run.options ?? {}).flatMap(([k, v]) => ["-o", `${k}=${v}`]);
-      return exec("apt-get", [...opts, ...args], run.cwd);
+      return exec("apt-get", [...flags(run), ...args], run.cwd);
     },
-    async policy(name) {
-      const ran = await exec("apt-cache", ["policy", name]);
-      if (ran.code !== 0) throw new Error(`apt-cache policy ${name} failed (${ran.code}):\n${ran.output}`);
+    apt(args, run = {}) {
+      return exec("apt", [...flags(run), ...args], run.cwd);
+    },
+    async policy(name, view = {}) {
+      const args = [...(view.snapshot === undefined ? [] : ["--snapshot", view.snapshot]), "policy", name];
+      const ran = await exec("apt-cache", args);
+      if (ran.code !== 0) throw new Error(`apt-cache ${args.join(" ")} failed (${ran.code}):\n${ran.output}`);
       return parsePolicy(ran.stdout);
     },
     cleanup() {
@@ -225,6 +257,19 @@ export function problems(run: AptRun): string[] {
 
 export function sha256File(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex");
+}
+
+function flags(run: AptRunOptions): string[] {
+  return Object.entries(run.options ?? {}).flatMap(([k, v]) => ["-o", `${k}=${v}`]);
+}
+
+/** `path` (below `root`) as a process chrooted into `root` names it. */
+function pathInside(root: string, path: string): string {
+  const rel = relative(root, path);
+  if (rel === "") return "/";
+  if (rel === ".." || rel.startsWith("../") || isAbsolute(rel))
+    throw new Error(`${path} is not inside the chroot ${root}`);
+  return `/${rel}`;
 }
 
 function quote(value: string): string {
