@@ -1,10 +1,9 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { KeyListSchema, type KeySummary, KeySummarySchema, RemovedKeySchema } from "../../schema/responses.ts";
+import { type KeySummary, KeySummarySchema } from "../../schema/responses.ts";
 import { CommandContext } from "../context.ts";
 import { UserError } from "../errors.ts";
 import type { Io } from "../output.ts";
-import { table } from "../output.ts";
 
 /** What adding a key did: trust it, or (a revoked key, a revocation certificate) record its revocation. */
 export function describeAdded(k: KeySummary): string {
@@ -13,9 +12,7 @@ export function describeAdded(k: KeySummary): string {
   return `revoked ${k.fingerprint}${why}: this repository no longer accepts its signatures, will never trust it again, and its archive keyring now carries the revocation`;
 }
 
-export function register(program: Command, io: Io): void {
-  const key = program.command("key").description("the repository's trusted signing keys (public halves only)");
-
+export function register(key: Command, io: Io): void {
   key
     .command("add")
     .description(
@@ -43,44 +40,5 @@ export function register(program: Command, io: Io): void {
         json: { key: text },
       });
       ctx.out.result(added, () => describeAdded(added));
-    });
-
-  key
-    .command("list")
-    .description("list the repository's keys: trusted ones, and revoked ones, which sign nothing")
-    .addHelpText("after", "\nExample:\n  armor key list --repository acme/tools")
-    .action(async (_options: unknown, command: Command) => {
-      const ctx = new CommandContext(command, io);
-      const listed = await ctx.client.json(ctx.client.repo(ctx.repository, "/keys"), KeyListSchema);
-      ctx.out.result(listed, () =>
-        table(
-          ["FINGERPRINT", "STATUS", "ALGORITHM", "EXPIRES", "USER IDS"],
-          listed.keys.map((k) => [
-            k.fingerprint,
-            k.revoked_at === null ? k.status : `${k.status} ${k.revoked_at}`,
-            k.algorithm,
-            k.expires_at ?? "never",
-            k.user_ids.join(", "),
-          ]),
-        ),
-      );
-    });
-
-  key
-    .command("remove")
-    .description("stop trusting a key (a revoked key stays listed, revoked: see key add)")
-    .argument("<fingerprint>", "its fingerprint")
-    .addHelpText(
-      "after",
-      "\nExample:\n  armor key remove --repository acme/tools C40921A4DC139A6C66D1D6CEF9FE940191D96B5C",
-    )
-    .action(async (fingerprint: string, _options: unknown, command: Command) => {
-      const ctx = new CommandContext(command, io);
-      const removed = await ctx.client.json(
-        ctx.client.repo(ctx.repository, `/keys/${fingerprint.replace(/\s+/g, "")}`),
-        RemovedKeySchema,
-        { method: "DELETE" },
-      );
-      ctx.out.result(removed, () => `removed ${removed.removed}`);
     });
 }

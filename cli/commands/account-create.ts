@@ -1,12 +1,9 @@
 import type { Command } from "commander";
-import { AccountListSchema, AccountSchema } from "../../schema/sidecar.ts";
+import { AccountSchema } from "../../schema/sidecar.ts";
 import { CommandContext } from "../context.ts";
 import type { Io } from "../output.ts";
-import { table } from "../output.ts";
 
-export function register(program: Command, io: Io): void {
-  const account = program.command("account").description("accounts (platform admins; needs the accounts sidecar)");
-
+export function register(account: Command, io: Io): void {
   account
     .command("create")
     .description("create an account; then `armor token create --account NAME` gives it a token")
@@ -24,21 +21,6 @@ export function register(program: Command, io: Io): void {
       ctx.out.result(
         created,
         () => `created account ${created.name}${created.platform_admin ? " (platform admin)" : ""}`,
-      );
-    });
-
-  account
-    .command("list")
-    .description("list accounts")
-    .addHelpText("after", "\nExample:\n  armor account list")
-    .action(async (_options: unknown, command: Command) => {
-      const ctx = new CommandContext(command, io);
-      const listed = await ctx.client.json("/api/v1/accounts", AccountListSchema);
-      ctx.out.result(listed, () =>
-        table(
-          ["ACCOUNT", "PLATFORM ADMIN", "CREATED"],
-          listed.accounts.map((a) => [a.name, a.platform_admin ? "yes" : "no", a.created_at]),
-        ),
       );
     });
 }
