@@ -31,3 +31,6 @@ export const ADD_MAX = 1000;
 export const JSON_BODY_LIMIT = 2 * 1024 * 1024;
 /** An armored key handed to `POST …/keys`. */
 export const KEY_TEXT_MAX = 1024 * 1024;
+
+/** Rows a listing answers with at most (packages, releases, a diff's each side, the activation log). */
+export const LIST_MAX = 1000;

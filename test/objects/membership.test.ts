@@ -9,8 +9,8 @@ import { env } from "cloudflare:workers";
 import { gunzipSync } from "node:zlib";
 import { describe, it } from "vitest";
 import { hashBytes } from "../../deb/hash.ts";
-import { SEGMENT_ROWS } from "../../objects/repository/membership.ts";
 import { MIGRATIONS, migrate } from "../../objects/repository/migrations.ts";
+import { SEGMENT_ROWS } from "../../objects/repository/segments.ts";
 import { apt, call, createRepo, json, publish, stubOf, uidOf, uniqueRepo } from "../helpers/armor.ts";
 import { must, removeFromStable } from "../helpers/repository-object.ts";
 
