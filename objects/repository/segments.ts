@@ -13,8 +13,7 @@
  * - a component with no members has no segments, and only the first segment may be empty;
  * - a segment holds at most 2 × SEGMENT_ROWS members: a larger one is cut into even pieces.
  */
-import type { ControlField } from "../../deb/control.ts";
-import { FILENAME_LINE, joinStanza, renderStanzaParts } from "../../deb/packages.ts";
+import { FILENAME_LINE } from "../../deb/packages.ts";
 import { coveringIndex, FIRST_KEY, groupBy, type IndexKey } from "./index-keys.ts";
 import { num, type Row, Sql, str } from "./sql.ts";
 
@@ -487,16 +486,11 @@ export class Segments {
       .raw(
         // Rows come back as arrays: a full generate reads every row of the dist, and without column
         // names materializing them costs half as much. Each member carries its whole stanza
-        // (migration 7), so no row is joined to its package. One that has none is looked up: its
-        // package's stanza, or for a package uploaded before migration 4, which has no stored stanza,
-        // its fields, rendered below. (Members written after migration 7 by code from before it, as
-        // after a rollback of the Worker, have none either.)
+        // (migration 7; migration 10 gave one to the members of packages from before migration 4),
+        // so no row is joined to its package. Only a member written after migration 7 by code from
+        // before it, as after a rollback of the Worker, has none: it takes its package's.
         `SELECT m.name, m.version, m.architecture,
-           coalesce(m.stanza, (SELECT ${memberStanza("m.pool_path")} FROM packages p WHERE p.sha256 = m.sha256)),
-           iif(m.stanza IS NULL,
-             (SELECT iif(p.stanza_head IS NULL, json_array(p.fields, p.size, p.md5, p.sha256, m.pool_path), NULL)
-              FROM packages p WHERE p.sha256 = m.sha256),
-             NULL)
+           coalesce(m.stanza, (SELECT ${memberStanza("m.pool_path")} FROM packages p WHERE p.sha256 = m.sha256))
          FROM member_segments s JOIN segment_members m ON m.segment = s.segment
          WHERE s.release_id = ? AND s.dist = ? AND s.component = ?
            AND (s.start_name, s.start_version, s.start_architecture) >= (
@@ -518,10 +512,12 @@ export class Segments {
         ...(range.before === null ? [] : [...range.before, ...range.before]),
         limit,
       )
-      .map(([name, version, arch, stanza, legacy]) => ({
-        key: [str(name), str(version), str(arch)] as const,
-        stanza: stanza === null ? legacyStanza(str(legacy)) : str(stanza),
-      }));
+      .map(([name, version, arch, stanza]) => {
+        if (stanza === null) {
+          throw new Error(`${String(name)} ${String(version)} (${String(arch)}) has no stanza: see migration 10`);
+        }
+        return { key: [str(name), str(version), str(arch)] as const, stanza: str(stanza) };
+      });
   }
 }
 
@@ -535,24 +531,4 @@ function toMember(r: Row): MemberRecord {
     sha256: str(r.sha256),
     poolPath: str(r.pool_path),
   };
-}
-
-/** Control fields are stored as JSON pairs; read back defensively (STYLE.md: parse what storage returns). */
-function parseFields(text: string): ControlField[] {
-  const data: unknown = JSON.parse(text);
-  if (!Array.isArray(data)) throw new Error("stored control fields are not an array");
-  return data.map((pair: unknown) => {
-    if (!Array.isArray(pair) || typeof pair[0] !== "string" || typeof pair[1] !== "string") {
-      throw new Error("stored control field is not a [name, value] pair");
-    }
-    return { name: pair[0], value: pair[1] };
-  });
-}
-
-/** The stanza of a package uploaded before migration 4, from `json_array(fields, size, md5, sha256, pool_path)`. */
-function legacyStanza(json: string): string {
-  const data: unknown = JSON.parse(json);
-  if (!Array.isArray(data) || data.length !== 5) throw new Error("expected a legacy stanza row");
-  const [fields, size, md5, sha256, filename] = data as [string, number, string, string, string];
-  return joinStanza(renderStanzaParts({ fields: parseFields(fields), size, md5, sha256 }), filename);
 }
