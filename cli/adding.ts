@@ -2,6 +2,8 @@
  * Upload `.deb` files and add them to a dist and component of the open release: what `armor pkgs
  * add` does, and what `armor publish --add` does before it publishes, in the same process.
  */
+import { ADD_MAX } from "../schema/limits.ts";
+import { type AddedPackages, AddedPackagesSchema, type MemberSummary } from "../schema/responses.ts";
 import type { CommandContext } from "./context.ts";
 import { type UploadedFile, uploadFiles } from "./uploads.ts";
 
@@ -9,17 +11,10 @@ export interface Added {
   release: string | undefined;
   generation: number | undefined;
   files: UploadedFile[];
-  added: { name: string; version: string; architecture: string }[];
+  added: MemberSummary[];
 }
 
-interface AddResult {
-  release: string;
-  generation: number;
-  added: { name: string; version: string; architecture: string }[];
-  unchanged: unknown[];
-}
-
-/** Upload what the repository lacks (one lookup per 1000 files), then add every file, 1000 per request. */
+/** Upload what the repository lacks (one lookup per LOOKUP_MAX files), then add every file, ADD_MAX per request. */
 export async function addFiles(
   ctx: CommandContext,
   repository: string,
@@ -29,11 +24,11 @@ export async function addFiles(
 ): Promise<Added> {
   const uploaded = await uploadFiles(ctx.client, repository, files, ctx.out, { concurrency });
   const hashes = [...new Set(uploaded.map((u) => u.sha256))];
-  let result: AddResult | undefined;
-  const added: AddResult["added"] = [];
-  for (let i = 0; i < hashes.length; i += 1000) {
-    result = await ctx.client.json<AddResult>(ctx.client.repo(repository, "/packages"), {
-      json: { ...target, packages: hashes.slice(i, i + 1000) },
+  let result: AddedPackages | undefined;
+  const added: MemberSummary[] = [];
+  for (let i = 0; i < hashes.length; i += ADD_MAX) {
+    result = await ctx.client.json(ctx.client.repo(repository, "/packages"), AddedPackagesSchema, {
+      json: { ...target, packages: hashes.slice(i, i + ADD_MAX) },
     });
     added.push(...result.added);
   }

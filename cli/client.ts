@@ -3,8 +3,9 @@
  * into `ServerError`, and retries what is worth retrying (network failures, 429, 502-504) with
  * exponential backoff and jitter, except a 503 `activation_pending`: that request took effect,
  * and the caller decides how to wait for the edge (publishing.ts `awaitEdge`). It never
- * re-implements server logic.
+ * re-implements server logic, and parses every answer with its schema.
  */
+import type { z } from "zod";
 import { EXIT, ServerError, UserError } from "./errors.ts";
 
 export interface ClientOptions {
@@ -120,9 +121,24 @@ export class ApiClient {
     });
   }
 
-  async json<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  /**
+   * Send a request and parse its JSON answer with `schema` (schema/responses.ts, schema/sidecar.ts):
+   * an answer is checked, never cast. One that does not match is a bug (or a server of another
+   * version), not the user's mistake.
+   */
+  async json<S extends z.ZodType>(path: string, schema: S, options: RequestOptions = {}): Promise<z.infer<S>> {
     const res = await this.request(path, options);
-    return (await res.json()) as T;
+    const parsed = schema.safeParse(await res.json());
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0];
+    const where = issue === undefined || issue.path.length === 0 ? "" : ` at ${issue.path.join(".")}`;
+    const method = options.method ?? (options.json === undefined && options.body === undefined ? "GET" : "POST");
+    throw new Error(
+      `the answer to ${method} ${path} is not what armor expects${where}: ${issue?.message ?? "invalid"}`,
+      {
+        cause: parsed.error,
+      },
+    );
   }
 
   /** Paths below a repository, named by owner/name or a hostname: /api/v1/repositories/{repository}{path}. */

@@ -1,6 +1,7 @@
 /** What every command needs: settings merged from flags/env/file, the output, and the API client. */
 import type { Command } from "commander";
 import { RepositoryRefSchema } from "../schema/index-document.ts";
+import { RepositoryInfoSchema } from "../schema/responses.ts";
 import { ApiClient } from "./client.ts";
 import { resolveSettings, type Settings } from "./config.ts";
 import { EXIT, UserError } from "./errors.ts";
@@ -55,7 +56,7 @@ export class CommandContext {
   async repositoryId(): Promise<string> {
     const ref = this.repository;
     if (ref.includes("/")) return ref;
-    const info = await this.client.json<{ id: string }>(this.client.repo(ref));
+    const info = await this.client.json(this.client.repo(ref), RepositoryInfoSchema);
     return info.id;
   }
 }

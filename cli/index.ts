@@ -3,21 +3,40 @@
  * into its message and exit code (cli/errors.ts).
  */
 import { Command, CommanderError } from "commander";
-import * as access from "./commands/access.ts";
-import * as account from "./commands/account.ts";
+import * as accessGrant from "./commands/access-grant.ts";
+import * as accessList from "./commands/access-list.ts";
+import * as accessRevoke from "./commands/access-revoke.ts";
+import * as accountCreate from "./commands/account-create.ts";
+import * as accountList from "./commands/account-list.ts";
 import * as indexGenerate from "./commands/index-generate.ts";
 import * as indexSign from "./commands/index-sign.ts";
 import * as indexUpload from "./commands/index-upload.ts";
-import * as key from "./commands/key.ts";
+import * as keyAdd from "./commands/key-add.ts";
+import * as keyList from "./commands/key-list.ts";
+import * as keyRemove from "./commands/key-remove.ts";
 import * as keyringBuild from "./commands/keyring-build.ts";
 import * as login from "./commands/login.ts";
+import * as logout from "./commands/logout.ts";
 import * as pkgsAdd from "./commands/pkgs-add.ts";
 import * as pkgsList from "./commands/pkgs-list.ts";
 import * as pkgsRemove from "./commands/pkgs-remove.ts";
 import * as publish from "./commands/publish.ts";
-import * as release from "./commands/release.ts";
-import * as repo from "./commands/repo.ts";
-import * as token from "./commands/token.ts";
+import * as releaseActivate from "./commands/release-activate.ts";
+import * as releaseCreate from "./commands/release-create.ts";
+import * as releaseDiff from "./commands/release-diff.ts";
+import * as releaseDiscard from "./commands/release-discard.ts";
+import * as releaseList from "./commands/release-list.ts";
+import * as releaseRollback from "./commands/release-rollback.ts";
+import * as releaseShow from "./commands/release-show.ts";
+import * as repoCreate from "./commands/repo-create.ts";
+import * as repoDelete from "./commands/repo-delete.ts";
+import * as repoList from "./commands/repo-list.ts";
+import * as repoSetup from "./commands/repo-setup.ts";
+import * as repoShow from "./commands/repo-show.ts";
+import * as tokenCreate from "./commands/token-create.ts";
+import * as tokenList from "./commands/token-list.ts";
+import * as tokenRevoke from "./commands/token-revoke.ts";
+import * as whoami from "./commands/whoami.ts";
 import { EXIT } from "./errors.ts";
 import { type Io, Output } from "./output.ts";
 
@@ -54,14 +73,46 @@ export function buildProgram(io: Io): Command {
   indexUpload.register(index, io);
 
   publish.register(program, io);
-  release.register(program, io);
-  repo.register(program, io);
-  key.register(program, io);
+
+  const release = program.command("release").description("releases: copy-on-write snapshots of the whole repository");
+  releaseCreate.register(release, io);
+  releaseDiscard.register(release, io);
+  releaseList.register(release, io);
+  releaseShow.register(release, io);
+  releaseDiff.register(release, io);
+  releaseActivate.register(release, io);
+  releaseRollback.register(release, io);
+
+  const repo = program.command("repo").description("repositories (create, list and delete need an admin token)");
+  repoCreate.register(repo, io);
+  repoList.register(repo, io);
+  repoShow.register(repo, io);
+  repoDelete.register(repo, io);
+  repoSetup.register(repo, io);
+
+  const key = program.command("key").description("the repository's trusted signing keys (public halves only)");
+  keyAdd.register(key, io);
+  keyList.register(key, io);
+  keyRemove.register(key, io);
+
   keyringBuild.register(program, io);
   login.register(program, io);
-  token.register(program, io);
-  access.register(program, io);
-  account.register(program, io);
+  logout.register(program, io);
+  whoami.register(program, io);
+
+  const token = program.command("token").description("API tokens (needs the accounts sidecar)");
+  tokenCreate.register(token, io);
+  tokenList.register(token, io);
+  tokenRevoke.register(token, io);
+
+  const access = program.command("access").description("who may do what to a repository (needs the accounts sidecar)");
+  accessGrant.register(access, io);
+  accessRevoke.register(access, io);
+  accessList.register(access, io);
+
+  const account = program.command("account").description("accounts (platform admins; needs the accounts sidecar)");
+  accountCreate.register(account, io);
+  accountList.register(account, io);
 
   // Every subcommand's --help lists the global options too: its own examples use --repository and --json.
   for (const command of allCommands(program)) {

@@ -7,7 +7,8 @@ import { readKeys } from "openpgp";
 import { parseControl } from "../deb/control.ts";
 import { buildDeb } from "../deb/deb-writer.ts";
 import { parseVersion, versionWithoutEpoch } from "../deb/version.ts";
-import { buildKeyring, inspectPublicKey } from "../objects/repository/trusted-keys.ts";
+import { buildKeyring, inspectPublicKey } from "../pgp/keys.ts";
+import { PACKAGE_NAME } from "../schema/limits.ts";
 import { UserError } from "./errors.ts";
 
 export interface KeyringDebInput {
@@ -38,8 +39,6 @@ export interface KeyringDeb {
 }
 
 const DEFAULT_MAINTAINER = "Armor <noreply@armor.invalid>";
-// Policy §5.6.1: lowercase letters, digits, + - . and at least two characters, starting alphanumeric.
-const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
 const MAINTAINER = /^[^<>\n]*[^<>\s][^<>\n]* <[^<>\s@]+@[^<>\s@]+>$/;
 
 /**

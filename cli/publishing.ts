@@ -7,10 +7,14 @@
  */
 import type { Command } from "commander";
 import { z } from "zod";
-import { type ActivationLog, ActivationLogSchema } from "../schema/api.ts";
 import { formatIndexDocument, parseIndexDocument, UnsignedIndexDocumentSchema } from "../schema/index-document.ts";
-import type { Generated } from "./commands/index-generate.ts";
-import type { Submitted } from "./commands/index-upload.ts";
+import {
+  type ActivationLog,
+  ActivationLogSchema,
+  GeneratedSchema,
+  type Submitted,
+  SubmittedSchema,
+} from "../schema/responses.ts";
 import { parseOption } from "./commands/parse.ts";
 import type { CommandContext } from "./context.ts";
 import { EXIT, ServerError, UserError } from "./errors.ts";
@@ -41,9 +45,11 @@ export async function publishDists(
     try {
       const results: Submitted[] = [];
       for (const dist of dists) {
-        const generated = await ctx.client.json<Generated>(ctx.client.repo(repository, `/dists/${dist}/generate`), {
-          method: "POST",
-        });
+        const generated = await ctx.client.json(
+          ctx.client.repo(repository, `/dists/${dist}/generate`),
+          GeneratedSchema,
+          { method: "POST" },
+        );
         const parsed = parseIndexDocument(generated.document, UnsignedIndexDocumentSchema);
         if (!parsed.ok) throw new Error(`the server sent an unreadable document: ${parsed.error.message}`);
         const doc = parsed.value;
@@ -57,7 +63,7 @@ export async function publishDists(
         });
         const query = settings.activate ? "" : "?activate=false";
         results.push(
-          await ctx.client.json<Submitted>(ctx.client.repo(repository, `/dists/${dist}/signed${query}`), {
+          await ctx.client.json(ctx.client.repo(repository, `/dists/${dist}/signed${query}`), SubmittedSchema, {
             method: "POST",
             body: text,
             headers: { "content-type": "application/toml" },
@@ -130,7 +136,7 @@ export async function awaitEdge(
 ): Promise<Activation | null> {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
-    const log = ActivationLogSchema.parse(await ctx.client.json<unknown>(ctx.client.repo(repository, "/activations")));
+    const log = await ctx.client.json(ctx.client.repo(repository, "/activations"), ActivationLogSchema);
     const entry = release === null ? log.activations[0] : log.activations.find((a) => a.release === release);
     if (entry === undefined) {
       if (release === null) return null;

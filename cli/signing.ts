@@ -2,24 +2,16 @@
  * `armor index sign`: the two signatures apt checks on a dist's Release (apt-secure(8)), an InRelease
  * clearsigned as `gpg --clearsign` does and a Release.gpg detached over the exact bytes, made with
  * openpgp.js from a key file, the environment or the config's keyring directory, or delegated to the
- * system's gpg (smartcards, YubiKeys, agent-held keys). Either way the result is checked with the
+ * system's gpg (cli/gpg.ts: smartcards, YubiKeys, agent-held keys). Either way the result is checked with the
  * server's own verifier before it is returned, so what fails here never reaches an upload.
  */
-import { spawn, spawnSync } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  createCleartextMessage,
-  createMessage,
-  decryptKey,
-  type Key,
-  type PrivateKey,
-  readKeys,
-  readSignature,
-  sign,
-} from "openpgp";
-import { verifyReleaseSignatures } from "../objects/repository/signatures.ts";
+import { createCleartextMessage, createMessage, decryptKey, type Key, type PrivateKey, readKeys, sign } from "openpgp";
+import { validateReleaseText } from "../deb/release.ts";
+import { verifyReleaseSignatures } from "../pgp/release-signatures.ts";
 import { UserError } from "./errors.ts";
+import { signWithGpg } from "./gpg.ts";
 
 export interface SigningKeySource {
   /** A file holding the secret key, armored or binary (`gpg --export-secret-keys`). */
@@ -57,89 +49,19 @@ export interface Signatures {
 const RELEASE_HINT =
   "sign the release_text printed by `armor index generate` unchanged; if it was edited, generate it again";
 
-/** deb822 field names (Debian Policy §5.1): printable US-ASCII but ":", not starting with "#" or "-". */
-const FIELD_NAME = /^[!-9;-~]+$/;
-/** RFC 1123 dates in UTC, as dak and deb/release.ts write them (apt reads them with RFC1123StrToTime). */
-const RELEASE_DATE =
-  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} (UTC|GMT|\+0000)$/;
-/** The checksum lists of a Release (Debian repository format wiki, "Release files") and their digest sizes. */
-const CHECKSUM_FIELDS: Record<string, number> = { md5sum: 32, sha1: 40, sha256: 64, sha512: 128 };
-
 /**
- * Check that a Release text is what the server generates before signing it: one deb822 paragraph with
- * Suite or Codename, an RFC 1123 Date, and checksum lists (SHA256 at least, which apt requires) of
- * " <hex> <size> <path>" lines; "\n" line endings, exactly one at the end, no blank line.
- * Also refused, though the clearsign framework could carry them: lines starting with "-" (they would be
- * dash-escaped, and no deb822 line starts so) and trailing whitespace, which a cleartext signature does
- * not cover (RFC 9580 §7.2) and openpgp.js drops, so the signed text would differ from the Release.
+ * Check that a Release text is what the server generates before signing it (deb/release.ts
+ * validateReleaseText says what is checked).
  * @throws UserError naming the first problem and its line.
  */
 export function checkReleaseText(text: string): void {
-  if (text === "") bad("it is empty");
-  const cr = text.indexOf("\r");
-  if (cr !== -1) bad(`line ${lineOf(text, cr)} has a carriage return; a Release uses "\\n" line endings`);
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
-  const control = /[\0-\x08\x0b-\x1f\x7f]/.exec(text);
-  if (control) {
-    const code = control[0].charCodeAt(0).toString(16).padStart(4, "0");
-    bad(`line ${lineOf(text, control.index)} has the control character U+${code}`);
+  const checked = validateReleaseText(text);
+  if (!checked.ok) {
+    throw new UserError(`The Release text is not well-formed: ${checked.error.message}.`, {
+      hint: RELEASE_HINT,
+      code: "malformed_release",
+    });
   }
-  if (!text.endsWith("\n")) bad("it does not end with a newline");
-  const lines = text.slice(0, -1).split("\n");
-  const fields = new Map<string, { name: string; line: number; value: string; continuations: number[] }>();
-  let current: { continuations: number[] } | undefined;
-  for (const [i, line] of lines.entries()) {
-    const n = i + 1;
-    if (line === "") bad(`line ${n} is blank; a Release is one paragraph`);
-    if (line.startsWith("-")) bad(`line ${n} starts with "-", which is neither a field nor a continuation line`);
-    if (/[ \t]$/.test(line)) bad(`line ${n} ends with whitespace, which a clearsigned signature does not cover`);
-    if (line.startsWith(" ") || line.startsWith("\t")) {
-      if (current === undefined) bad(`line ${n} is a continuation line with no field before it`);
-      current.continuations.push(n);
-      continue;
-    }
-    const colon = line.indexOf(":");
-    const name = line.slice(0, Math.max(colon, 0));
-    if (colon <= 0 || !FIELD_NAME.test(name) || name.startsWith("#")) {
-      bad(`line ${n} is neither "Field: value" nor a continuation line: ${clip(line)}`);
-    }
-    const key = name.toLowerCase();
-    if (fields.has(key)) bad(`the field ${name} appears twice (line ${n})`);
-    current = { continuations: [] };
-    fields.set(key, { name, line: n, value: line.slice(colon + 1).trim(), ...current });
-  }
-  if (!fields.has("suite") && !fields.has("codename")) bad("it has neither a Suite nor a Codename field");
-  for (const name of ["Date", "Valid-Until"]) {
-    const field = fields.get(name.toLowerCase());
-    if (field === undefined) {
-      if (name === "Date") bad("it has no Date field");
-      continue;
-    }
-    if (!RELEASE_DATE.test(field.value) || Number.isNaN(Date.parse(field.value))) {
-      bad(`${name} (line ${field.line}) is not a date like "Sat, 11 Jul 2026 10:16:37 UTC": ${clip(field.value)}`);
-    }
-  }
-  const sha256 = fields.get("sha256");
-  if (sha256 === undefined || sha256.continuations.length === 0) bad("it has no SHA256 list of index files");
-  for (const [key, hexLength] of Object.entries(CHECKSUM_FIELDS)) {
-    const field = fields.get(key);
-    if (field === undefined) continue;
-    if (field.value !== "") bad(`${field.name} (line ${field.line}) must have its entries on the lines after it`);
-    const entry = new RegExp(`^ [0-9a-f]{${hexLength}} +[0-9]+ [^\\s/][^\\s]*$`);
-    for (const n of field.continuations) {
-      const line = lines[n - 1] ?? "";
-      if (!entry.test(line) || line.split(" ").at(-1)?.split("/").includes("..")) {
-        bad(`line ${n} in ${field.name} is not " <${hexLength} hex digits> <size> <path>": ${clip(line)}`);
-      }
-    }
-  }
-}
-
-function bad(what: string): never {
-  throw new UserError(`The Release text is not well-formed: ${what}.`, {
-    hint: RELEASE_HINT,
-    code: "malformed_release",
-  });
 }
 
 /**
@@ -196,7 +118,7 @@ export async function prepareSigner(options: SignOptions): Promise<Signer> {
   };
 }
 
-interface Signed extends Signatures {
+export interface Signed extends Signatures {
   /** The signer's public key, armored, to check the signatures with. */
   publicKey: string;
 }
@@ -443,221 +365,6 @@ function describeKeys(keys: readonly Key[]): string {
       return uid === undefined ? k.getFingerprint().toUpperCase() : `${k.getFingerprint().toUpperCase()} (${uid})`;
     })
     .join(", ");
-}
-
-// ---------------------------------------------------------------------------------------------------
-// gpg
-
-const GPG_HINT = "install GnuPG (`apt-get install gnupg`), or sign with openpgp.js: leave out --gpg and use --key-file";
-
-/** libgpg-error codes (gpg-error.h) gpg reports in `[GNUPG:] FAILURE sign <code>`. */
-const GPG_ERR = {
-  badPassphrase: 11,
-  noSecretKey: 17,
-  /** The agent could not ask for the passphrase: no pinentry, no terminal, cancelled, none given. */
-  noPassphrase: new Set([85, 99, 177, 32870]),
-};
-
-interface GpgSecretKey {
-  fingerprint: string;
-  userIds: string[];
-}
-
-async function signWithGpg(releaseText: string, options: SignOptions): Promise<Signed> {
-  let fingerprint: string | undefined;
-  if (options.key !== undefined) {
-    // gpg -u would silently take the first of several matches; refuse, as with openpgp.js keys.
-    const found = await listSecretKeys(options.key, options);
-    const only = found[0];
-    if (only === undefined) {
-      throw new UserError(`gpg has no secret key matching "${options.key}".`, {
-        hint: "list them with `gpg --list-secret-keys`; import one with `gpg --import`",
-        code: "key_not_found",
-      });
-    }
-    if (found.length > 1) {
-      const list = found.map((k) => `${k.fingerprint} (${k.userIds[0] ?? "no user ID"})`).join(", ");
-      throw new UserError(`"${options.key}" matches ${found.length} secret keys in gpg: ${list}.`, {
-        hint: "choose one with --key=<fingerprint>",
-        code: "ambiguous_key",
-      });
-    }
-    fingerprint = only.fingerprint;
-  }
-  const data = new TextEncoder().encode(releaseText);
-  const user = options.key === undefined ? [] : ["--local-user", options.key];
-  const inrelease = await gpgSign([...user, "--clearsign"], data, options);
-  const releaseGpg = await gpgSign([...user, "--armor", "--detach-sign"], data, options);
-  if (fingerprint === undefined) fingerprint = await signerOf(releaseGpg, options);
-  const exported = await runGpg(["--armor", "--export", "--", fingerprint], options);
-  if (exported.code !== 0 || !exported.stdout.includes("-----BEGIN PGP PUBLIC KEY BLOCK-----")) {
-    throw gpgFailure(`gpg could not export the public key ${fingerprint}`, exported);
-  }
-  return { inrelease, releaseGpg, fingerprint, publicKey: exported.stdout };
-}
-
-async function gpgSign(args: readonly string[], data: Uint8Array, options: SignOptions): Promise<string> {
-  // With a passphrase, gpg takes it on fd 3 (stdin carries the Release); otherwise gpg-agent asks for
-  // it with its pinentry, or has it cached, or the key lives on a card that asks for its PIN.
-  const loopback = options.passphrase === undefined ? [] : ["--pinentry-mode", "loopback", "--passphrase-fd", "3"];
-  const result = await runGpg([...loopback, "--status-fd", "2", ...args], options, data);
-  // On failure gpg has already written the clearsign header to stdout: only a 0 exit means a signature.
-  if (result.code === 0) return result.stdout;
-  const failure = result.status.find((s) => s.startsWith("FAILURE "))?.split(" ")[2];
-  const code = failure === undefined ? undefined : Number(failure) & 0xffff;
-  const key = options.key ?? "gpg's default key";
-  if (code === GPG_ERR.badPassphrase || result.status.includes("BAD_PASSPHRASE")) {
-    throw new UserError(`Wrong passphrase for ${key} (gpg).`, {
-      hint: "check ARMOR_SIGNING_PASSPHRASE (or what you typed)",
-      code: "bad_passphrase",
-    });
-  }
-  if (code !== undefined && GPG_ERR.noPassphrase.has(code)) {
-    throw new UserError(`gpg could not get the passphrase for ${key} (${gpgMessage(result)}).`, {
-      hint: "set ARMOR_SIGNING_PASSPHRASE, or on a terminal `export GPG_TTY=$(tty)` so gpg-agent can ask for it",
-      code: "passphrase_required",
-    });
-  }
-  if (code === GPG_ERR.noSecretKey || result.status.some((s) => s.startsWith("INV_SGNR "))) {
-    throw new UserError(`gpg cannot sign with ${key} (${gpgMessage(result)}).`, {
-      hint: "check `gpg --list-secret-keys`: the key must be there, valid and able to sign (for a card, plugged in)",
-      code: "key_unusable",
-    });
-  }
-  throw gpgFailure("gpg failed to sign", result);
-}
-
-/** `gpg --with-colons --list-secret-keys`: the primary fingerprint and user IDs of each match. */
-async function listSecretKeys(query: string, options: SignOptions): Promise<GpgSecretKey[]> {
-  const result = await runGpg(["--with-colons", "--list-secret-keys", "--", query], options);
-  // gpg exits 2 when nothing matches; anything else unexpected shows up as an empty list.
-  const keys: GpgSecretKey[] = [];
-  let current: GpgSecretKey | undefined;
-  let expectPrimaryFpr = false;
-  for (const line of result.stdout.split("\n")) {
-    const fields = line.split(":");
-    const type = fields[0];
-    if (type === "sec") {
-      current = { fingerprint: "", userIds: [] };
-      keys.push(current);
-      expectPrimaryFpr = true;
-    } else if (type === "ssb") {
-      expectPrimaryFpr = false;
-    } else if (type === "fpr" && expectPrimaryFpr && current !== undefined) {
-      current.fingerprint = (fields[9] ?? "").toUpperCase();
-      expectPrimaryFpr = false;
-    } else if (type === "uid" && current !== undefined) {
-      current.userIds.push(unescapeColons(fields[9] ?? ""));
-    }
-  }
-  if (result.code !== 0 && keys.length === 0 && !/no secret key|not found/i.test(result.stderr)) {
-    throw gpgFailure("gpg could not list its secret keys", result);
-  }
-  return keys.filter((k) => k.fingerprint !== "");
-}
-
-/** The primary fingerprint of the key that made a signature, when gpg chose the key itself. */
-async function signerOf(armoredSignature: string, options: SignOptions): Promise<string> {
-  const signature = await readSignature({ armoredSignature });
-  const packet = signature.packets[0];
-  const issuer = packet?.issuerFingerprint
-    ? Array.from(packet.issuerFingerprint, (b) => b.toString(16).padStart(2, "0")).join("")
-    : packet?.issuerKeyID.toHex();
-  const found = issuer === undefined ? [] : await listSecretKeys(issuer, options);
-  const only = found[0];
-  if (only === undefined || found.length > 1) {
-    throw new UserError("Cannot tell which gpg key made the signature.", {
-      hint: "name it with --key=<fingerprint>",
-      code: "gpg_failed",
-    });
-  }
-  return only.fingerprint;
-}
-
-interface GpgResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** `[GNUPG:]` status lines (doc/DETAILS in GnuPG), without the prefix. */
-  status: string[];
-}
-
-/** Run gpg with arguments (never a shell string), `input` on stdin and the passphrase, if any, on fd 3. */
-function runGpg(args: readonly string[], options: SignOptions, input?: Uint8Array): Promise<GpgResult> {
-  const home = options.gpgHome === undefined ? [] : ["--homedir", options.gpgHome];
-  const child = spawn("gpg", [...home, "--batch", ...args], {
-    stdio: ["pipe", "pipe", "pipe", "pipe"],
-    env: gpgEnv(),
-  });
-  return new Promise((resolve, reject) => {
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout?.on("data", (chunk: Buffer) => out.push(chunk));
-    child.stderr?.on("data", (chunk: Buffer) => err.push(chunk));
-    child.on("error", (cause: NodeJS.ErrnoException) => {
-      reject(
-        cause.code === "ENOENT"
-          ? new UserError("gpg is not installed.", { hint: GPG_HINT, code: "gpg_missing", cause })
-          : new UserError(`Cannot run gpg (${cause.message}).`, { hint: GPG_HINT, code: "gpg_failed", cause }),
-      );
-    });
-    child.on("close", (code) => {
-      const stderr = Buffer.concat(err).toString("utf8");
-      const status = stderr.split("\n").flatMap((l) => (l.startsWith("[GNUPG:] ") ? [l.slice(9)] : []));
-      resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr, status });
-    });
-    // gpg may exit before reading everything (a missing key): its closed pipes are not our error.
-    const passphraseFd = child.stdio[3];
-    for (const stream of [child.stdin, passphraseFd]) stream?.on("error", () => {});
-    if (passphraseFd !== null && passphraseFd !== undefined && "end" in passphraseFd) {
-      passphraseFd.end(options.passphrase === undefined ? "" : `${options.passphrase}\n`);
-    }
-    child.stdin?.end(input);
-  });
-}
-
-/**
- * gpg's stdin is the Release, so gpg-agent cannot find the terminal to ask for a passphrase on by
- * itself: tell it, as `export GPG_TTY=$(tty)` would (gpg-agent(1)).
- */
-function gpgEnv(): NodeJS.ProcessEnv {
-  if (process.env.GPG_TTY !== undefined || !process.stdin.isTTY) return process.env;
-  const tty = spawnSync("tty", [], { stdio: ["inherit", "pipe", "ignore"], encoding: "utf8" });
-  const name = tty.status === 0 ? tty.stdout.trim() : "";
-  return name.startsWith("/dev/") ? { ...process.env, GPG_TTY: name } : process.env;
-}
-
-function gpgFailure(what: string, result: GpgResult): UserError {
-  return new UserError(`${what} (${gpgMessage(result)}).`, {
-    hint: "run the same gpg command by hand to see what it needs",
-    code: "gpg_failed",
-  });
-}
-
-/** gpg's own words: its last "gpg: …" line, or the exit code. */
-function gpgMessage(result: GpgResult): string {
-  const said = result.stderr
-    .split("\n")
-    .filter((l) => l.startsWith("gpg: "))
-    .at(-1);
-  return said?.slice(5).trim() || `exit code ${result.code}`;
-}
-
-/** `--with-colons` escapes ":" and other bytes as \xNN (GnuPG doc/DETAILS). */
-function unescapeColons(text: string): string {
-  return text.replace(/\\x([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
-}
-
-// ---------------------------------------------------------------------------------------------------
-
-function lineOf(text: string, index: number): number {
-  let line = 1;
-  for (let i = text.indexOf("\n"); i !== -1 && i < index; i = text.indexOf("\n", i + 1)) line++;
-  return line;
-}
-
-function clip(text: string): string {
-  return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
 }
 
 function reason(cause: unknown): string {

@@ -10,23 +10,26 @@ import { createReadStream, openAsBlob, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { Readable } from "node:stream";
+import { BATCH_MAX_FILE_BYTES, LOOKUP_MAX, SINGLE_UPLOAD_LIMIT } from "../schema/limits.ts";
+import {
+  PackageLookupSchema,
+  type PackageSummary,
+  RegisteredBatchSchema,
+  RegisteredPackageSchema,
+  UploadedPartSchema,
+  UploadStartedSchema,
+} from "../schema/responses.ts";
 import type { ApiClient } from "./client.ts";
 import { ServerError, UserError } from "./errors.ts";
 import type { Output } from "./output.ts";
 import { Progress } from "./progress.ts";
 
-/** The Worker's single-request limit (worker/routes/packages.ts); larger files go multipart. */
-export const SINGLE_UPLOAD_LIMIT = 100 * 1024 * 1024;
-/** The Worker's per-file limit in a batch (worker/batch-upload.ts); larger files go alone. */
-export const BATCH_FILE_LIMIT = 8 * 1024 * 1024;
 /**
  * A batch closes at this many files or bytes, whichever comes first: well inside the Worker's
  * 1000 files and 32 MiB, large enough that per-request costs vanish (bench/RESULTS.md).
  */
 export const BATCH_FILES = 256;
 export const BATCH_BYTES = 8 * 1024 * 1024;
-/** Hashes per existence check (`POST …/blobs/lookup` takes at most 1000). */
-const LOOKUP_SIZE = 1000;
 /** Files hashed at once: reading is the slow part, and small files are many. */
 const HASH_CONCURRENCY = 16;
 
@@ -41,24 +44,15 @@ export interface UploadedFile {
   status: "uploaded" | "present";
 }
 
-interface PackageSummary {
-  sha256: string;
-  name: string;
-  version: string;
-  architecture: string;
-  size: number;
-}
-
-interface PackageAnswer {
-  package: PackageSummary;
-}
+/** An upload's answer: the package the repository holds. */
+type PackageAnswer = { package: PackageSummary };
 
 export interface UploadOptions {
   /** Requests in flight: batches, or single files. */
   concurrency?: number;
-  /** Files above this go in parts (default SINGLE_UPLOAD_LIMIT). */
+  /** Files above this go in parts (default SINGLE_UPLOAD_LIMIT, the Worker's single-request limit). */
   multipartThreshold?: number;
-  /** Files above this go alone rather than in a batch (default BATCH_FILE_LIMIT). */
+  /** Files above this go alone rather than in a batch (default BATCH_MAX_FILE_BYTES, the Worker's per-file limit in a batch). */
   batchFileLimit?: number;
 }
 
@@ -79,7 +73,7 @@ export async function uploadFiles(
       throw new UserError(`cannot read ${file}: no such file`, { hint: "check the path", cause });
     }
   });
-  const batchFileLimit = options.batchFileLimit ?? BATCH_FILE_LIMIT;
+  const batchFileLimit = options.batchFileLimit ?? BATCH_MAX_FILE_BYTES;
   const progress = new Progress(
     out,
     files.map((f, i) => ({ label: basename(f), total: sizes[i] ?? 0 })),
@@ -113,15 +107,14 @@ export async function uploadFiles(
     // pool takes a group's requests as slots free up, so the next group is hashed meanwhile.
     for (const group of chunks(
       files.map((_, i) => i),
-      LOOKUP_SIZE,
+      LOOKUP_MAX,
     )) {
       await inParallel(group, HASH_CONCURRENCY, async (i) => {
         hashes[i] = await hashFile(files[i] ?? "", (sizes[i] ?? 0) <= batchFileLimit);
       });
-      const answer = await client.json<{ packages: Record<string, PackageSummary | null> }>(
-        client.repo(repository, "/blobs/lookup"),
-        { json: { sha256: [...new Set(group.map((i) => hashes[i] ?? ""))] } },
-      );
+      const answer = await client.json(client.repo(repository, "/blobs/lookup"), PackageLookupSchema, {
+        json: { sha256: [...new Set(group.map((i) => hashes[i] ?? ""))] },
+      });
       let batch: number[] = [];
       let batchBytes = 0;
       for (const i of group) {
@@ -166,9 +159,7 @@ async function uploadBatch(
   const form = new FormData();
   for (const m of members) form.append(m.sha256, await openAsBlob(m.file), basename(m.file));
   try {
-    const answer = await client.json<{ packages: PackageAnswer[] }>(client.repo(repository, "/blobs"), {
-      body: form,
-    });
+    const answer = await client.json(client.repo(repository, "/blobs"), RegisteredBatchSchema, { body: form });
     return answer.packages;
   } catch (error) {
     // Refusals of one file name it (details.file); anything else concerns the whole batch.
@@ -196,7 +187,7 @@ async function uploadOne(
     const answer =
       size > (options.multipartThreshold ?? SINGLE_UPLOAD_LIMIT)
         ? await multipart(client, repository, file, sha256, size, bar)
-        : await client.json<PackageAnswer>(client.repo(repository, `/blobs/${sha256}`), {
+        : await client.json(client.repo(repository, `/blobs/${sha256}`), RegisteredPackageSchema, {
             method: "PUT",
             headers: { "content-length": String(size), "content-type": "application/vnd.debian.binary-package" },
             body: () => counted(file, 0, size, bar),
@@ -219,13 +210,12 @@ async function multipart(
   size: number,
   bar: (sent: number) => void,
 ): Promise<PackageAnswer> {
-  const started = await client.json<{ upload_id?: string; part_size?: number } & Partial<PackageAnswer>>(
-    client.repo(repository, "/uploads"),
-    { json: { sha256, size } },
-  );
-  if (started.package) return started as PackageAnswer;
-  const uploadId = started.upload_id ?? "";
-  const partSize = started.part_size ?? 8 * 1024 * 1024;
+  const started = await client.json(client.repo(repository, "/uploads"), UploadStartedSchema, {
+    json: { sha256, size },
+  });
+  if ("package" in started) return started;
+  const uploadId = started.upload_id;
+  const partSize = started.part_size;
   const parts: { part_number: number; etag: string }[] = [];
   try {
     for (let n = 1, at = 0; at < size; n++, at += partSize) {
@@ -234,6 +224,7 @@ async function multipart(
       parts.push(
         await client.json(
           client.repo(repository, `/uploads/${sha256}/parts/${n}?upload_id=${encodeURIComponent(uploadId)}`),
+          UploadedPartSchema,
           {
             method: "PUT",
             headers: { "content-length": String(length) },
@@ -242,7 +233,7 @@ async function multipart(
         ),
       );
     }
-    return await client.json<PackageAnswer>(client.repo(repository, `/uploads/${sha256}/complete`), {
+    return await client.json(client.repo(repository, `/uploads/${sha256}/complete`), RegisteredPackageSchema, {
       json: { upload_id: uploadId, parts },
     });
   } catch (error) {

@@ -3,7 +3,8 @@
  * per Debian Policy §5.1 (syntax) and §5.3/§5.6 (fields), strictly enough that nothing it contains
  * can forge a field or a paragraph when it is copied into a Packages index.
  */
-import { DebFormatError, fail, ok, type Result } from "./errors.ts";
+import { PACKAGE_NAME } from "../schema/limits.ts";
+import { DebFormatError, ok, type Result, refusal } from "./errors.ts";
 import { parseVersion } from "./version.ts";
 
 /** A parsed control paragraph: fields in file order, values as written (continuations kept). */
@@ -35,7 +36,6 @@ export const LIMITS = {
 // Policy §5.1: field names are US-ASCII printable characters except ':' and must not start with
 // '#' or '-'. Space and control characters are excluded by the character range.
 const FIELD_NAME = /^[!-9;-~]+$/;
-export const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]+$/; // Policy §5.6.1
 // Architecture names as dpkg-architecture prints them (amd64, arm64, hurd-i386, ...), or "all".
 const ARCHITECTURE = /^[a-z0-9][a-z0-9-]*[a-z0-9]$/;
 
@@ -51,13 +51,13 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 /** Decode and parse the bytes of a control file. */
 export function parseControlFile(bytes: Uint8Array): Result<Control> {
   if (bytes.length > LIMITS.controlFileBytes) {
-    return fail("control_file_too_large", `the control file is larger than ${LIMITS.controlFileBytes} bytes`);
+    return refusal("control_file_too_large", `the control file is larger than ${LIMITS.controlFileBytes} bytes`);
   }
   let text: string;
   try {
     text = utf8.decode(bytes);
   } catch {
-    return fail("not_utf8", "the control file is not valid UTF-8 (Debian Policy §5.1 requires UTF-8)");
+    return refusal("not_utf8", "the control file is not valid UTF-8 (Debian Policy §5.1 requires UTF-8)");
   }
   return parseControl(text);
 }

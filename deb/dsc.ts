@@ -5,7 +5,8 @@
  * signature is kept, not checked: apt checks the repository's own Release signature, and a
  * maintainer's key means nothing to it.
  */
-import { type ControlField, controlField, PACKAGE_NAME, parseParagraph } from "./control.ts";
+import { PACKAGE_NAME } from "../schema/limits.ts";
+import { type ControlField, controlField, parseParagraph } from "./control.ts";
 import { DebFormatError, ok, type Result } from "./errors.ts";
 import { parseVersion } from "./version.ts";
 

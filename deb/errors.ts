@@ -50,7 +50,9 @@ export type DebErrorCode =
   | "checksum_lists_differ"
   | "too_many_files"
   // pool paths and index rendering
-  | "bad_component";
+  | "bad_component"
+  // a Release text to sign (release.ts validateReleaseText)
+  | "malformed_release";
 
 /** An expected failure, as a value (STYLE.md): a code, a message a person can act on, a field if any. */
 export interface DebError {
@@ -62,7 +64,8 @@ export interface DebError {
 export type Result<T, E = DebError> = SchemaResult<T, E>;
 export { ok };
 
-export function fail(code: DebErrorCode, message: string, field?: string): { ok: false; error: DebError } {
+/** An expected failure as the value a deb/ function returns (it throws nothing: see DebFormatError). */
+export function refusal(code: DebErrorCode, message: string, field?: string): { ok: false; error: DebError } {
   return { ok: false, error: field === undefined ? { code, message } : { code, message, field } };
 }
 

@@ -54,6 +54,24 @@ export class IndexFileHasher extends Digests<"md5" | "sha256" | "sha512"> {
   }
 }
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
+/**
+ * Lowercase hex of bytes: how digests are spelled in Debian indexes and in R2 keys. The one hex
+ * encoder of the project (node:crypto's `digest("hex")` aside).
+ */
+export function toHex(bytes: Uint8Array | ArrayBuffer): string {
+  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  let hex = "";
+  for (const b of view) hex += HEX[b];
+  return hex;
+}
+
+/** `bytes` random bytes (crypto.getRandomValues) as hex: fresh ids and nonces. */
+export function randomHex(bytes: number): string {
+  return toHex(crypto.getRandomValues(new Uint8Array(bytes)));
+}
+
 /** Hash bytes already in memory (index files, small fixtures). */
 export function hashBytes(bytes: Uint8Array): FileHashes {
   const hasher = new MultiHasher();

@@ -120,8 +120,15 @@ export function renderStanzaParts(entry: Omit<PackageEntry, "filename">): Stanza
   return { head, tail };
 }
 
+/**
+ * The Filename line between a stanza's parts: `before`, the pool path, `after`. The repository
+ * joins stored parts in SQL with the same line (objects/repository/segments.ts), so it is spelled
+ * once, here.
+ */
+export const FILENAME_LINE = { before: "Filename: ", after: "\n" } as const;
+
 export function joinStanza(parts: StanzaParts, filename: string): string {
-  return `${parts.head}Filename: ${filename}\n${parts.tail}`;
+  return `${parts.head}${FILENAME_LINE.before}${filename}${FILENAME_LINE.after}${parts.tail}`;
 }
 
 function renderField(f: ControlField): string {

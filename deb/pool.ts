@@ -3,7 +3,7 @@
  * dak, reprepro and aptly share (Debian repository format, "pool" directory).
  */
 import type { Control } from "./control.ts";
-import { fail, ok, type Result } from "./errors.ts";
+import { ok, type Result, refusal } from "./errors.ts";
 import { versionWithoutEpoch } from "./version.ts";
 
 /** One segment of a component name: what Debian's archives use (main, contrib, non-free-firmware). */
@@ -38,7 +38,7 @@ export function poolPath(
   control: Pick<Control, "package" | "version" | "architecture" | "source">,
 ): Result<string> {
   if (!isValidComponent(component)) {
-    return fail(
+    return refusal(
       "bad_component",
       `"${component}" is not a valid component name (segments of lowercase letters, digits, + - . joined by "/", at most ${COMPONENT_MAX_DEPTH}; e.g. main or stable/v17)`,
     );

@@ -1,10 +1,11 @@
 /**
  * Request bodies and parameters of the HTTP API (`/api/v1`, `/admin/v1`), parsed once at the edge.
- * Responses are the plain data the object returns; their field names are snake_case on the wire.
+ * Responses are in schema/responses.ts; field names are snake_case on the wire.
  */
 import { z } from "zod";
 import { COMPONENT_MAX_DEPTH, isValidComponent } from "../deb/pool.ts";
 import { DistSchema, ReleaseIdSchema, RepositoryHostnameSchema, RepositoryIdSchema } from "./index-document.ts";
+import { ADD_MAX, KEY_TEXT_MAX, LOOKUP_MAX, MULTIPART_MAX_PARTS, PACKAGE_NAME } from "./limits.ts";
 
 export const Sha256Schema = z
   .string()
@@ -13,7 +14,7 @@ export const Sha256Schema = z
 /** Debian Policy §5.6.1 package names. */
 export const PackageNameSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9+.-]+$/, { message: "must be a Debian package name (lowercase letters, digits, + - .)" });
+  .regex(PACKAGE_NAME, { message: "must be a Debian package name (lowercase letters, digits, + - .)" });
 
 /** A component: segments joined by "/" (`main`, `stable/v17`), each checked by deb/pool.ts. */
 export const ComponentSchema = z.string().refine(isValidComponent, {
@@ -41,12 +42,12 @@ export const AddPackagesSchema = z.object({
   release: ReleaseIdSchema.nullable().default(null),
   dist: DistSchema,
   component: ComponentSchema.default("main"),
-  packages: z.array(Sha256Schema).min(1).max(1000),
+  packages: z.array(Sha256Schema).min(1).max(ADD_MAX),
 });
 
 /** `POST …/blobs/lookup`: which of these packages does the repository have (the CLI skips those)? */
 export const LookupPackagesSchema = z.object({
-  sha256: z.array(Sha256Schema).min(1).max(1000),
+  sha256: z.array(Sha256Schema).min(1).max(LOOKUP_MAX),
 });
 
 export const RemovePackagesSchema = z.object({
@@ -78,27 +79,8 @@ export const CreateReleaseSchema = z.object({
 });
 
 export const AddKeySchema = z.object({
-  key: z
-    .string()
-    .min(1)
-    .max(1024 * 1024),
+  key: z.string().min(1).max(KEY_TEXT_MAX),
 });
-
-/**
- * `GET …/activations`, newest first: `visible_at` is when the edge's pointer in D1 named the
- * release (null while it is pending), which is what the CLI checks a publish against.
- */
-export const ActivationLogSchema = z.object({
-  activations: z.array(
-    z.object({
-      release: z.string(),
-      previous: z.string().nullable(),
-      requested_at: z.string(),
-      visible_at: z.string().nullable(),
-    }),
-  ),
-});
-export type ActivationLog = z.infer<typeof ActivationLogSchema>;
 
 export const CreateUploadSchema = z.object({
   sha256: Sha256Schema,
@@ -108,9 +90,11 @@ export const CreateUploadSchema = z.object({
 export const CompleteUploadSchema = z.object({
   upload_id: z.string().min(1).max(1024),
   parts: z
-    .array(z.object({ part_number: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(256) }))
+    .array(
+      z.object({ part_number: z.number().int().min(1).max(MULTIPART_MAX_PARTS), etag: z.string().min(1).max(256) }),
+    )
     .min(1)
-    .max(10_000),
+    .max(MULTIPART_MAX_PARTS),
 });
 
 export const GcSchema = z.object({

@@ -82,6 +82,16 @@ export const GrantSchema = z.object({
 });
 export type Grant = z.infer<typeof GrantSchema>;
 
+/** A grant as the sidecar answers with it: exactly one of account and token_id, and when it was made. */
+export const GrantEntrySchema = GrantSchema.extend({ created_at: z.string() });
+export type GrantEntry = z.infer<typeof GrantEntrySchema>;
+
+/** `GET /v1/grants?repository=…` (`armor access list`). */
+export const GrantListSchema = z.object({ grants: z.array(GrantEntrySchema) });
+
+/** `GET /v1/tokens` (`armor token list`). */
+export const TokenListSchema = z.object({ tokens: z.array(TokenSchema) });
+
 /**
  * `GET /api/v1/whoami`: who a token is, and what it may do. The operator token (the deployment's
  * break-glass credential) is not an account: `kind: "operator"`, no token row, no grants listed.
@@ -94,6 +104,13 @@ export const WhoamiSchema = z.object({
   grants: z.array(z.object({ repository: RepositoryIdSchema, role: RoleSchema, via: z.enum(["account", "token"]) })),
 });
 export type Whoami = z.infer<typeof WhoamiSchema>;
+
+/** An account on the wire. Its name is its identity in every request; the row id never leaves. */
+export const AccountSchema = z.object({ name: z.string(), platform_admin: z.boolean(), created_at: z.string() });
+export type Account = z.infer<typeof AccountSchema>;
+
+/** `GET /v1/accounts` (`armor account list`). */
+export const AccountListSchema = z.object({ accounts: z.array(AccountSchema) });
 
 export const CreateAccountSchema = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: "must be lowercase letters, digits and -" }),

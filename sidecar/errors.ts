@@ -9,7 +9,7 @@
  */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { z } from "zod";
+import { inputReaders } from "../http/input.ts";
 
 export type SidecarErrorCode =
   | "invalid_request"
@@ -72,41 +72,8 @@ export function errorResponse(c: Context, error: SidecarError): Response {
   return c.json({ error }, statusOf(error.code));
 }
 
-/**
- * Parse input with a zod schema. The first issue becomes an `invalid_request` naming the field
- * (`body.name: …`), never zod's own output.
- */
-export function parseWith<S extends z.ZodType>(schema: S, data: unknown, what: string): z.infer<S> {
-  const parsed = schema.safeParse(data);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  if (issue === undefined) return fail("invalid_request", `${what} is not valid`);
-  const where = issue.path.length > 0 ? `${what}.${issue.path.map(String).join(".")}` : what;
-  let message = issue.message;
-  if (issue.code === "invalid_type") {
-    const article = /^[aeiou]/.test(issue.expected) ? "an" : "a";
-    message = valueAt(data, issue.path) === undefined ? "is required" : `must be ${article} ${issue.expected}`;
-  }
-  return fail("invalid_request", `${where}: ${message}`, { field: where });
-}
-
-function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
-  let value = data;
-  for (const key of path) {
-    if (typeof value !== "object" || value === null) return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
-}
-
-/** The request body as JSON (an empty body is `{}`); a body that is not JSON is an `invalid_request`. */
-export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  let data: unknown;
-  try {
-    const text = await c.req.text();
-    data = text.trim() === "" ? {} : JSON.parse(text);
-  } catch {
-    return fail("invalid_request", "the request body must be JSON");
-  }
-  return parseWith(schema, data, "body");
-}
+/** Request input, read and parsed as the Worker reads its own (http/input.ts). */
+export const { parseWith, jsonBody } = inputReaders({
+  raise: (failure) => fail(failure.code, failure.message, failure.details),
+  wording: "plain",
+});

@@ -12,6 +12,7 @@
  *   read whose answer is still cached.
  */
 import type { Context } from "hono";
+import { toHex } from "../deb/hash.ts";
 import { apiError } from "../schema/errors.ts";
 import { type Action, AuthorizeResponseSchema } from "../schema/sidecar.ts";
 import { ApiFailure } from "./errors.ts";
@@ -166,7 +167,7 @@ function cacheSeconds(env: Env): number {
 
 async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(digest);
 }
 
 /** Whether `token` is the deployment's operator token (compared by digest, in constant time). */

@@ -1,6 +1,6 @@
 /**
  * Batch uploads of small packages (`POST …/blobs`): one multipart/form-data request carries up to
- * BATCH_MAX_FILES `.deb` files, each part named by the file's SHA-256, so that a CI job pushing
+ * BATCH_MAX_FILES (schema/limits.ts) `.deb` files, each part named by the file's SHA-256, so that a CI job pushing
  * thousands of small packages pays one request, one R2 write (the batch's new files as one pack)
  * and two object calls per batch instead of three requests, one write and two object calls per file.
  *
@@ -9,22 +9,12 @@
  * anything is read), and it is what lets every file be parsed and checked before any is stored.
  * DESIGN.md §7's rule is about never holding a large index in memory, not a bounded request.
  */
-import { createHash } from "node:crypto";
 import { type DebInfo, readDeb } from "../deb/deb-reader.ts";
-import { putNew } from "../objects/repository/blobs.ts";
+import { putPack } from "../r2/blobs.ts";
 import { Sha256Schema } from "../schema/api.ts";
 import { type ApiError, apiError } from "../schema/errors.ts";
+import { BATCH_MAX_FILE_BYTES, BATCH_MAX_FILES } from "../schema/limits.ts";
 import type { Result } from "../schema/result.ts";
-
-/** Files per batch: also the most one object call registers in one transaction. */
-export const BATCH_MAX_FILES = 1000;
-/**
- * Bytes per batch request (the whole multipart body, as its Content-Length). The body and the
- * parsed parts are in memory together, so this stays well below the isolate's 128 MB.
- */
-export const BATCH_MAX_BYTES = 32 * 1024 * 1024;
-/** Bytes per file in a batch; larger files go alone (`PUT …/blobs/{sha256}`, or the multipart API). */
-export const BATCH_MAX_FILE_BYTES = 8 * 1024 * 1024;
 
 /** One part of a batch, parsed: the name it came under, its bytes and what deb/'s reader found. */
 export interface BatchFile {
@@ -120,13 +110,8 @@ export interface StoredBatch {
 }
 
 /**
- * Store the files whose hashes are in `wanted`, each once however often it appears in the batch.
- * Several new files are stored as one pack: their bytes back to back, put once at the pack's own
- * SHA-256 (R2 re-checks it), each package then recording its pack and offset, and apt served a
- * range of the pack (objects/repository/blobs.ts concatenatedBlobs). One R2 write a batch, not one
- * a file: every write is a billed Class A operation with its own latency, and locally each costs
- * miniflare's R2 simulator about 2 ms of CPU on the thread that also runs the Worker, which made
- * it two thirds of an ingest (bench/RESULTS.md). A lone new file is stored at its own address.
+ * Store the files whose hashes are in `wanted`, each once however often it appears in the batch,
+ * as one pack (r2/blobs.ts putPack): one R2 write a batch, not one a file.
  *
  * Every file was parsed and hash-checked (parseBatch) and the batch admitted (the object's
  * checkPackages) before this is called, so what reaches a content address is verified, and the
@@ -134,7 +119,7 @@ export interface StoredBatch {
  */
 export async function storeBatch(
   bucket: R2Bucket,
-  repositoryId: string,
+  scope: string,
   files: BatchFile[],
   wanted: ReadonlySet<string>,
 ): Promise<StoredBatch> {
@@ -143,34 +128,5 @@ export async function storeBatch(
     const sha256 = f.info.hashes.sha256;
     if (wanted.has(sha256) && !members.has(sha256)) members.set(sha256, f.body);
   }
-  const only = members.size === 1 ? [...members][0] : undefined;
-  if (only !== undefined) {
-    const [sha256, body] = only;
-    await putNew(bucket, repositoryId, sha256, body);
-    return { packed: new Map() };
-  }
-  if (members.size === 0) return { packed: new Map() };
-  // Hashed first, one file at a time, so that no copy of the whole pack is ever made: the put
-  // then streams the files again, each read when R2 asks for more.
-  const hash = createHash("sha256");
-  const bodies = [...members.values()];
-  const offsets: [string, number][] = [];
-  let offset = 0;
-  for (const [sha256, body] of members) {
-    hash.update(new Uint8Array(await body.arrayBuffer()));
-    offsets.push([sha256, offset]);
-    offset += body.size;
-  }
-  const pack = hash.digest("hex");
-  const packed = new Map(offsets.map(([sha256, at]) => [sha256, { pack, offset: at }]));
-  let next = 0;
-  const stream = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const body = bodies[next++];
-      if (body === undefined) controller.close();
-      else controller.enqueue(new Uint8Array(await body.arrayBuffer()));
-    },
-  });
-  await putNew(bucket, repositoryId, pack, stream.pipeThrough(new FixedLengthStream(offset)));
-  return { packed };
+  return { packed: await putPack(bucket, scope, members) };
 }

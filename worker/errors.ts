@@ -5,8 +5,9 @@
  */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { z } from "zod";
+import { inputReaders } from "../http/input.ts";
 import { type ApiError, type ApiErrorCode, apiError } from "../schema/errors.ts";
+import { JSON_BODY_LIMIT } from "../schema/limits.ts";
 import type { Result } from "../schema/result.ts";
 
 export function statusOf(code: ApiErrorCode): ContentfulStatusCode {
@@ -97,29 +98,9 @@ export function errorResponse(c: Context, error: ApiError, headers: Record<strin
   return res;
 }
 
-/** Parse input with a zod schema; the first issue becomes an `invalid_request` naming the field. */
-export function parseWith<S extends z.ZodType>(schema: S, data: unknown, what: string): z.infer<S> {
-  const parsed = schema.safeParse(data);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const where = issue && issue.path.length > 0 ? `${what}.${issue.path.join(".")}` : what;
-  return fail("invalid_request", `${where}: ${issue?.message ?? "invalid"}`);
-}
-
-/** JSON bodies (package lists, keys, grants) are small; anything larger is refused before it is read. */
-const JSON_BODY_LIMIT = 2 * 1024 * 1024;
-
-/** Read a JSON request body; a body that is not JSON is an `invalid_request`, not a 500. */
-export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > JSON_BODY_LIMIT)
-    return fail("body_too_large", `a JSON request body is at most ${JSON_BODY_LIMIT} bytes`);
-  let data: unknown;
-  try {
-    const text = await c.req.text();
-    data = text.trim() === "" ? {} : JSON.parse(text);
-  } catch {
-    return fail("invalid_request", "the request body must be JSON");
-  }
-  return parseWith(schema, data, "body");
-}
+/** Request input, read and parsed as the sidecar reads its own (http/input.ts). */
+export const { parseWith, jsonBody } = inputReaders({
+  raise: (failure) => fail(failure.code, failure.message, failure.details),
+  bodyLimit: JSON_BODY_LIMIT,
+  wording: "zod",
+});

@@ -5,10 +5,11 @@
  * platform hosts (PLATFORM_HOSTS) serve the API and every repository by path, `/{owner}/{name}/…`;
  * any other host gets 404 `unknown_host` and never another tenant's data.
  */
-import { type Context, Hono, type Next } from "hono";
+import { Hono } from "hono";
 import { RepositoryHostnameSchema, RepositoryIdSchema } from "../schema/index-document.ts";
 import type { ApiEnv } from "./context.ts";
 import { ApiFailure, errorResponse, fail, parseWith } from "./errors.ts";
+import { loadRepository, repositoryNamed } from "./middleware/repository.ts";
 import { pageRoute, servePage } from "./pages/serve.tsx";
 import { repositoryById, repositoryForHost } from "./repositories.ts";
 import { accountRoutes } from "./routes/accounts.ts";
@@ -67,13 +68,6 @@ app.use("/:area/v1/repositories/*", async (c, next) => {
 const api = new Hono<ApiEnv>();
 // Hono's trailing /* also matches the bare /repositories/:owner/:name.
 api.use("/repositories/:owner/:name/*", loadRepository);
-async function loadRepository(c: Context<ApiEnv>, next: Next) {
-  const id = parseWith(RepositoryIdSchema, `${c.req.param("owner")}/${c.req.param("name")}`, "repository");
-  const repo = await repositoryById(c.env.DB, id);
-  if (repo === null) return fail("repository_not_found", `no repository ${id}`);
-  c.set("repository", repo);
-  await next();
-}
 api.route("/", accountRoutes);
 api.route("/repositories/:owner/:name", packageRoutes);
 api.route("/repositories/:owner/:name", releaseRoutes);
@@ -86,11 +80,8 @@ app.route("/admin/v1", adminRoutes);
  */
 app.on(["GET", "HEAD"], "/:owner/:name/*", async (c) => {
   const page = pageRoute(c.req.raw, 2);
-  const segments = aptSegments(page?.root ?? new URL(c.req.url).pathname);
-  const [owner, name, ...rest] = segments;
-  const id = parseWith(RepositoryIdSchema, `${owner}/${name}`, "repository");
-  const repo = await repositoryById(c.env.DB, id);
-  if (repo === null) return fail("repository_not_found", `no repository ${id}`);
+  const [owner, name, ...rest] = aptSegments(page?.root ?? new URL(c.req.url).pathname);
+  const repo = await repositoryNamed(c.env.DB, owner, name);
   if (page !== null) return servePage(c, repo, page);
   return serveApt(c, repo, rest);
 });

@@ -4,11 +4,12 @@
  * for a few seconds so a busy hostname does not cost a D1 query per request; this isolate drops
  * its entry when it changes the row, and other isolates converge within the TTL.
  */
-import { repositoryScope } from "../objects/repository/blobs.ts";
+import { hostnameOwner, repositoryRecord } from "../d1/statements.ts";
+import { repositoryScope } from "../r2/blobs.ts";
 
 export interface RepositoryRow {
   id: string;
-  /** This lifetime of the repository (objects/repository/blobs.ts): what its object, blobs and cache entries are named by. */
+  /** This lifetime of the repository (r2/blobs.ts): what its object, blobs and cache entries are named by. */
   scope: string;
   visibility: "public" | "private";
   activeRelease: string | null;
@@ -22,17 +23,6 @@ function fresh(at: number): boolean {
   return Date.now() - at < TTL_MS;
 }
 
-function toRow(r: Record<string, unknown>): RepositoryRow {
-  const visibility = r.visibility === "private" ? "private" : "public";
-  const id = String(r.id);
-  return {
-    id,
-    scope: repositoryScope(id, typeof r.uid === "string" ? r.uid : null),
-    visibility,
-    activeRelease: typeof r.active_release === "string" ? r.active_release : null,
-  };
-}
-
 /** The repository a configured hostname serves, or null for a hostname nobody configured. */
 export async function repositoryForHost(db: D1Database, hostname: string): Promise<RepositoryRow | null> {
   const host = hostname.toLowerCase();
@@ -40,8 +30,7 @@ export async function repositoryForHost(db: D1Database, hostname: string): Promi
   let id: string | null;
   if (cached && fresh(cached.at)) id = cached.id;
   else {
-    const r = await db.prepare("SELECT repository_id FROM hostnames WHERE hostname = ?").bind(host).first();
-    id = r === null ? null : String(r.repository_id);
+    id = await hostnameOwner(db, host);
     byHost.set(host, { at: Date.now(), id });
   }
   return id === null ? null : repositoryById(db, id);
@@ -50,11 +39,11 @@ export async function repositoryForHost(db: D1Database, hostname: string): Promi
 export async function repositoryById(db: D1Database, id: string): Promise<RepositoryRow | null> {
   const cached = byId.get(id);
   if (cached && fresh(cached.at)) return cached.row;
-  const r = await db
-    .prepare("SELECT id, uid, visibility, active_release FROM repositories WHERE id = ?")
-    .bind(id)
-    .first();
-  const row = r === null ? null : toRow(r);
+  const r = await repositoryRecord(db, id);
+  const row =
+    r === null
+      ? null
+      : { id: r.id, scope: repositoryScope(r.id, r.uid), visibility: r.visibility, activeRelease: r.activeRelease };
   byId.set(id, { at: Date.now(), row });
   return row;
 }

@@ -3,6 +3,7 @@
  * is signed with the shared secret over a timestamp, the method, the path and the body, so the
  * sidecar can refuse forgeries and replays.
  */
+import { toHex } from "../deb/hash.ts";
 import { SIGNATURE_HEADER, signedPayload, TIMESTAMP_HEADER } from "../schema/sidecar.ts";
 
 export interface SidecarConfig {
@@ -27,7 +28,7 @@ async function hmacHex(secret: string, payload: string): Promise<string> {
     ["sign"],
   );
   const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(payload));
-  return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(mac);
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The RPC stub of a repository's Durable Object: one object per lifetime of a repository, named by
- * its scope (objects/repository/blobs.ts `repositoryScope`: id and creation id), so a repository
+ * its scope (r2/blobs.ts `repositoryScope`: id and creation id), so a repository
  * created again under a deleted one's id gets a fresh object, never its predecessor's.
  */
 export function repositoryStub(env: Env, scope: string) {

@@ -19,7 +19,7 @@
  * same bytes already: every write to a content address is checked by R2 against its SHA-256.
  */
 import { type DebInfo, readDeb } from "../deb/deb-reader.ts";
-import { blobKey } from "../objects/repository/blobs.ts";
+import { blobKey } from "../r2/blobs.ts";
 import { type ApiError, apiError } from "../schema/errors.ts";
 import type { Result } from "../schema/result.ts";
 

@@ -1,14 +1,9 @@
 import type { Command } from "commander";
 import { DistSchema } from "../../schema/index-document.ts";
+import { GeneratedSchema } from "../../schema/responses.ts";
 import { CommandContext } from "../context.ts";
 import type { Io } from "../output.ts";
 import { parseOption } from "./parse.ts";
-
-export interface Generated {
-  document: string;
-  regenerated: string[];
-  reused: string[];
-}
 
 export function register(index: Command, io: Io): void {
   index
@@ -19,9 +14,11 @@ export function register(index: Command, io: Io): void {
     .action(async (options: { dist: string }, command: Command) => {
       const ctx = new CommandContext(command, io);
       const dist = parseOption(DistSchema, options.dist, "--dist");
-      const generated = await ctx.client.json<Generated>(ctx.client.repo(ctx.repository, `/dists/${dist}/generate`), {
-        method: "POST",
-      });
+      const generated = await ctx.client.json(
+        ctx.client.repo(ctx.repository, `/dists/${dist}/generate`),
+        GeneratedSchema,
+        { method: "POST" },
+      );
       if (ctx.out.json) ctx.out.result(generated, () => "");
       else {
         ctx.out.document(generated.document);

@@ -1,18 +1,11 @@
 import type { Command } from "commander";
 import { DistSchema, SignedIndexDocumentSchema } from "../../schema/index-document.ts";
+import { type Submitted, SubmittedSchema } from "../../schema/responses.ts";
 import { CommandContext } from "../context.ts";
 import { readDocumentWithText } from "../documents.ts";
 import type { Io } from "../output.ts";
 import { addWaitFlag, awaitEdge, pendingRelease, waitSeconds } from "../publishing.ts";
 import { parseOption } from "./parse.ts";
-
-export interface Submitted {
-  release: string;
-  dist: string;
-  fingerprint: string;
-  activated: boolean;
-  unsigned_dists: string[];
-}
 
 export function describeSubmitted(s: Submitted): string {
   if (s.activated) return `published ${s.dist}: release ${s.release} is active (signed by ${s.fingerprint})`;
@@ -42,8 +35,9 @@ export function register(index: Command, io: Io): void {
       const repository = ctx.repository;
       let result: Submitted;
       try {
-        result = await ctx.client.json<Submitted>(
+        result = await ctx.client.json(
           ctx.client.repo(repository, `/dists/${dist}/signed${options.activate ? "" : "?activate=false"}`),
+          SubmittedSchema,
           { method: "POST", body: text, headers: { "content-type": "application/toml" } },
         );
       } catch (error) {

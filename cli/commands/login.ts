@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { type Whoami, WhoamiSchema } from "../../schema/sidecar.ts";
+import { WhoamiSchema } from "../../schema/sidecar.ts";
 import { ApiClient } from "../client.ts";
 import { readConfigFile, writeConfigFile } from "../config.ts";
 import { CommandContext } from "../context.ts";
 import { UserError } from "../errors.ts";
-import { type Io, table } from "../output.ts";
+import type { Io } from "../output.ts";
+import { describeWho } from "./whoami.ts";
 
 export function register(program: Command, io: Io): void {
   program
@@ -28,7 +29,7 @@ export function register(program: Command, io: Io): void {
         throw new UserError("no token given", { hint: "pass --token, --with-token (stdin), or run on a terminal" });
       const client = new ApiClient({ endpoint, token, attempts: 2 });
       // The token is checked before it is stored: a refused one (401) is reported and nothing is written.
-      const who = WhoamiSchema.parse(await client.json("/api/v1/whoami"));
+      const who = await client.json("/api/v1/whoami", WhoamiSchema);
       const path = ctx.settings.configPath;
       writeConfigFile(path, { ...readConfigFile(path), endpoint, token });
       ctx.out.result(
@@ -36,50 +37,4 @@ export function register(program: Command, io: Io): void {
         () => `logged in to ${endpoint} as ${describeWho(who)}; settings in ${path}`,
       );
     });
-
-  program
-    .command("logout")
-    .description(
-      "remove the API token from the config file (the token itself stays valid: revoke it with armor token revoke)",
-    )
-    .addHelpText("after", "\nExample:\n  armor logout")
-    .action(async (_options: unknown, command: Command) => {
-      const ctx = new CommandContext(command, io);
-      const path = ctx.settings.configPath;
-      const { token, ...rest } = readConfigFile(path);
-      if (token !== undefined) writeConfigFile(path, rest);
-      ctx.out.result({ config: path, removed: token !== undefined }, () =>
-        token === undefined ? `no token stored in ${path}` : `removed the token from ${path}`,
-      );
-    });
-
-  program
-    .command("whoami")
-    .description("show the account and token in use, and the roles it holds")
-    .addHelpText("after", "\nExample:\n  armor whoami --json")
-    .action(async (_options: unknown, command: Command) => {
-      const ctx = new CommandContext(command, io);
-      const who = WhoamiSchema.parse(await ctx.client.json("/api/v1/whoami"));
-      ctx.out.result(who, () =>
-        [
-          `${describeWho(who)} at ${ctx.settings.endpoint}`,
-          ...(who.token === null
-            ? []
-            : [`token ${who.token.name} (${who.token.prefix}…), expires ${who.token.expires_at ?? "never"}`]),
-          who.grants.length === 0
-            ? who.kind === "operator"
-              ? "every role on every repository"
-              : "no roles on any repository"
-            : table(
-                ["REPOSITORY", "ROLE", "VIA"],
-                who.grants.map((g) => [g.repository, g.role, g.via]),
-              ),
-        ].join("\n"),
-      );
-    });
-}
-
-function describeWho(who: Whoami): string {
-  if (who.kind === "operator") return "the operator (the deployment's operator token)";
-  return `${who.account}${who.platform_admin ? " (platform admin)" : ""}`;
 }

@@ -1,21 +1,8 @@
 import type { Command } from "commander";
+import { PackageListSchema } from "../../schema/responses.ts";
 import { CommandContext } from "../context.ts";
 import type { Io } from "../output.ts";
 import { formatBytes, table } from "../output.ts";
-
-interface Listed {
-  release: string | null;
-  truncated: boolean;
-  packages: {
-    dist: string;
-    component: string;
-    name: string;
-    version: string;
-    architecture: string;
-    size: number;
-    filename: string;
-  }[];
-}
 
 export function register(pkgs: Command, io: Io): void {
   pkgs
@@ -35,7 +22,7 @@ export function register(pkgs: Command, io: Io): void {
         if (v !== undefined) query.set(key, v);
       }
       const q = query.size > 0 ? `?${query}` : "";
-      const listed = await ctx.client.json<Listed>(ctx.client.repo(ctx.repository, `/packages${q}`));
+      const listed = await ctx.client.json(ctx.client.repo(ctx.repository, `/packages${q}`), PackageListSchema);
       ctx.out.result(listed, () =>
         listed.release === null
           ? "no release yet"

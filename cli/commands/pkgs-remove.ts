@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { RemovedPackagesSchema } from "../../schema/responses.ts";
 import { CommandContext } from "../context.ts";
 import type { Io } from "../output.ts";
 
@@ -20,18 +21,19 @@ export function register(pkgs: Command, io: Io): void {
         command: Command,
       ) => {
         const ctx = new CommandContext(command, io);
-        const result = await ctx.client.json<{
-          release: string;
-          removed: { name: string; version: string; architecture: string }[];
-        }>(ctx.client.repo(ctx.repository, "/packages/remove"), {
-          json: {
-            dist: options.dist,
-            name,
-            version: version ?? null,
-            component: options.component ?? null,
-            architecture: options.architecture ?? null,
+        const result = await ctx.client.json(
+          ctx.client.repo(ctx.repository, "/packages/remove"),
+          RemovedPackagesSchema,
+          {
+            json: {
+              dist: options.dist,
+              name,
+              version: version ?? null,
+              component: options.component ?? null,
+              architecture: options.architecture ?? null,
+            },
           },
-        });
+        );
         ctx.out.result(result, () =>
           [
             `removed from release ${result.release}:`,

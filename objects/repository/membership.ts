@@ -1,105 +1,219 @@
 /**
- * Changes to the open release's membership, kept as key-ranged segments (migration 3). Releases
- * share segments: opening a release from another copies about one reference per thousand members,
- * and the open release copies a segment's rows only when it first changes that segment. So adding
- * one package on top of 63,000 copies one segment, not 63,000 rows.
- *
- * Invariants, kept by `put` and `remove`:
- * - a release's segments of a dist and component cover its keys without overlap: each holds the
- *   keys from its start to the next segment's start, and the first starts at FIRST_KEY;
- * - only an owned segment of the open release changes, so a shared segment never does;
- * - a component with no members has no segments, and only the first segment may be empty;
- * - a segment holds at most 2 × SEGMENT_ROWS members: a larger one is cut into even pieces.
+ * What a release lists (DESIGN.md §2): adding uploaded packages to a dist and component of the
+ * open release, removing them, listing a release, comparing two. Changes go into the open
+ * release, opened from the active one when there is none; each marks what it touches dirty
+ * (the indexes and chunks holding it, the dist's signature) and bumps the release's generation.
+ * The rows are segments.ts's.
  */
-import { coveringIndex, groupBy } from "./keys.ts";
-import { FIRST_KEY, type IndexKey, type MemberRecord, type Queries, type SegmentRef } from "./queries.ts";
-
-/** Members per segment after a split: what the first change to a shared segment copies. */
-export const SEGMENT_ROWS = 1024;
+import { isValidComponent, poolPath } from "../../deb/pool.ts";
+import { LIST_MAX } from "../../schema/limits.ts";
+import type {
+  AddedPackages,
+  MemberSummary,
+  PackageList,
+  ReleaseDiff,
+  RemovedPackages,
+} from "../../schema/responses.ts";
+import { err, type Outcome, ok, refused } from "./outcome.ts";
+import type { Packages } from "./packages.ts";
+import { poolPathsTaken, poolPathTaken } from "./pool-paths.ts";
+import type { Dists } from "./publishing/dists.ts";
+import type { Indexes } from "./publishing/indexes.ts";
+import type { Releases } from "./releases.ts";
+import type { MemberRecord, Segments } from "./segments.ts";
+import type { Settings } from "./settings.ts";
 
 export class Membership {
-  readonly #q: Queries;
+  readonly #storage: DurableObjectStorage;
+  readonly #segments: Segments;
+  readonly #packages: Packages;
+  readonly #releases: Releases;
+  readonly #indexes: Indexes;
+  readonly #dists: Dists;
 
-  constructor(q: Queries) {
-    this.#q = q;
-  }
-
-  /** Add members to the open release, or point them at new content. Call inside a transaction. */
-  put(release: string, members: readonly MemberRecord[]): void {
-    for (const group of groupBy(members, (m) => `${m.dist}\0${m.component}`).values()) {
-      const { dist, component } = group[0] as MemberRecord;
-      const refs = this.#q.segments(release, dist, component);
-      if (refs.length === 0) {
-        const segment = this.#q.newSegmentId();
-        this.#q.addSegment(release, dist, component, FIRST_KEY, segment);
-        refs.push({ start: FIRST_KEY, segment, owned: true });
-      }
-      for (const [segment, changed] of this.#writable(release, dist, component, refs, group)) {
-        for (const m of changed) this.#q.putSegmentMember(segment.segment, m);
-        this.#splitIfLarge(release, dist, component, segment);
-      }
-    }
-  }
-
-  /** Take members out of the open release. Call inside a transaction. */
-  remove(release: string, members: readonly MemberRecord[]): void {
-    for (const group of groupBy(members, (m) => `${m.dist}\0${m.component}`).values()) {
-      const { dist, component } = group[0] as MemberRecord;
-      const refs = this.#q.segments(release, dist, component);
-      const first = refs[0];
-      for (const [segment, changed] of this.#writable(release, dist, component, refs, group)) {
-        for (const m of changed) this.#q.deleteSegmentMember(segment.segment, [m.name, m.version, m.architecture]);
-        if (segment !== first && this.#q.segmentSize(segment.segment) === 0) {
-          this.#q.dropSegment(release, dist, component, segment.start);
-        }
-      }
-      const left = this.#q.segments(release, dist, component);
-      const only = left.length === 1 ? left[0] : undefined;
-      if (only !== undefined && this.#q.segmentSize(only.segment) === 0) {
-        this.#q.dropSegment(release, dist, component, only.start);
-      }
-    }
+  constructor(
+    storage: DurableObjectStorage,
+    parts: { segments: Segments; packages: Packages; releases: Releases; indexes: Indexes; dists: Dists },
+  ) {
+    this.#storage = storage;
+    this.#segments = parts.segments;
+    this.#packages = parts.packages;
+    this.#releases = parts.releases;
+    this.#indexes = parts.indexes;
+    this.#dists = parts.dists;
   }
 
   /**
-   * The members grouped by the segment whose range holds them, each segment the release's own:
-   * a shared one is copied first, once.
+   * Add uploaded packages to a dist and component of the open release. All or nothing; packages
+   * already there are reported unchanged, and a request that changes nothing opens no release.
    */
-  #writable(
-    release: string,
-    dist: string,
-    component: string,
-    refs: SegmentRef[],
-    members: readonly MemberRecord[],
-  ): Map<SegmentRef, MemberRecord[]> {
-    const starts = refs.map((r) => r.start);
-    const out = new Map<SegmentRef, MemberRecord[]>();
-    for (const m of members) {
-      const ref = refs[coveringIndex(starts, [m.name, m.version, m.architecture])];
-      if (ref === undefined) throw new Error(`no segment of ${dist}/${component} starts at or below ${m.name}`);
-      const group = out.get(ref);
-      if (group === undefined) out.set(ref, [m]);
-      else group.push(m);
+  add(
+    s: Settings,
+    input: { release: string | null; dist: string; component: string; packages: string[] },
+  ): Outcome<AddedPackages> {
+    const target = this.#releases.mutable(input.release);
+    if (target) return target;
+    if (!isValidComponent(input.component)) {
+      return err("invalid_request", `"${input.component}" is not a valid component name (e.g. main or stable/v17)`);
     }
-    for (const ref of out.keys()) {
-      if (ref.owned) continue;
-      ref.segment = this.#q.copySegment(release, dist, component, ref);
-      ref.owned = true;
+    // Read in a few statements per thousand packages, never a few per package (ingest adds tens of thousands).
+    const wanted = [...new Set(input.packages)];
+    const held = this.#packages.keys(wanted);
+    const records = wanted.flatMap((sha) => held.get(sha) ?? []);
+    const missing = wanted.filter((sha) => !held.has(sha));
+    if (missing.length > 0) {
+      return err(
+        "package_not_found",
+        `${missing.length} package(s) are not uploaded to this repository; upload them first`,
+        {
+          missing,
+        },
+      );
     }
-    return out;
+    const names = [...new Set(records.map((p) => p.name))];
+    const bound = new Map<string, string>(
+      s.mayReuseVersions
+        ? []
+        : this.#packages.bindingsOf(names).map((b) => [`${b.name} ${b.version} ${b.architecture}`, b.sha256]),
+    );
+    const seen = new Map<string, string>();
+    const paths = new Map<string, MemberRecord>();
+    const members: MemberRecord[] = [];
+    for (const p of records) {
+      const key = `${p.name} ${p.version} ${p.architecture}`;
+      const other = seen.get(key);
+      if (other !== undefined) {
+        return err("invalid_request", `two files in this request are ${key}: ${other} and ${p.sha256}`);
+      }
+      seen.set(key, p.sha256);
+      const binding = bound.get(key);
+      const conflict =
+        binding === undefined || binding === p.sha256
+          ? null
+          : this.#packages.versionConflict(s, p.name, p.version, p.architecture, p.sha256);
+      if (conflict) return conflict;
+      const path = poolPath(input.component, {
+        package: p.name,
+        version: p.version,
+        architecture: p.architecture,
+        source: p.source,
+      });
+      if (!path.ok) return err("invalid_request", path.error.message);
+      const member: MemberRecord = {
+        dist: input.dist,
+        component: input.component,
+        name: p.name,
+        version: p.version,
+        architecture: p.architecture,
+        sha256: p.sha256,
+        poolPath: path.value,
+      };
+      const sharing = paths.get(member.poolPath);
+      if (sharing !== undefined) return refused(poolPathTaken(member, sharing, "in this request"));
+      paths.set(member.poolPath, member);
+      members.push(member);
+    }
+    const sizes = new Map(records.map((p) => [p.sha256, p.size]));
+    const summary = (m: MemberRecord) => summarizeMember(m, sizes.get(m.sha256) ?? 0);
+
+    const base = this.#releases.current();
+    const taken = poolPathsTaken(this.#segments, s, base, members);
+    if (taken) return refused(taken);
+    const inBaseNow =
+      base === null
+        ? new Map<string, string>()
+        : this.#segments.membersNamed(base.id, input.dist, input.component, names);
+    const inBase = (m: MemberRecord) => inBaseNow.get(`${m.name} ${m.version} ${m.architecture}`) === m.sha256;
+    const changes = members.filter((m) => !inBase(m));
+    const unchanged = members.filter(inBase).map(summary);
+    if (changes.length === 0) {
+      return ok({ release: base?.id ?? "", generation: base?.generation ?? 0, added: [], unchanged });
+    }
+    const release = this.#storage.transactionSync(() => {
+      const open = this.#releases.open();
+      this.#segments.put(open.id, changes);
+      this.#indexes.markDirty(open.id, changes);
+      this.#dists.touch(open.id, input.dist);
+      return { id: open.id, generation: this.#releases.bumpGeneration(open.id) };
+    });
+    return ok({ release: release.id, generation: release.generation, added: changes.map(summary), unchanged });
   }
 
-  /** Cut a segment grown past 2 × SEGMENT_ROWS into even pieces, each a segment of its own. */
-  #splitIfLarge(release: string, dist: string, component: string, ref: SegmentRef): void {
-    if (this.#q.segmentSize(ref.segment) <= 2 * SEGMENT_ROWS) return;
-    const keys = this.#q.segmentKeys(ref.segment);
-    const pieces = Math.ceil(keys.length / SEGMENT_ROWS);
-    // Highest piece first: each move then takes only that piece's rows out of the segment.
-    for (let i = pieces - 1; i > 0; i--) {
-      const start = keys[Math.floor((i * keys.length) / pieces)] as IndexKey;
-      const piece = this.#q.newSegmentId();
-      this.#q.addSegment(release, dist, component, start, piece);
-      this.#q.moveSegmentTail(ref.segment, piece, start);
+  /** Remove packages from a dist of the open release (opened from the active one if none). */
+  remove(input: {
+    release: string | null;
+    dist: string;
+    component: string | null;
+    name: string;
+    version: string | null;
+    architecture: string | null;
+  }): Outcome<RemovedPackages> {
+    const target = this.#releases.mutable(input.release);
+    if (target) return target;
+    const base = this.#releases.current();
+    const matches = base === null ? [] : this.#segments.matchingMembers(base.id, input.dist, input);
+    if (matches.length === 0) {
+      const what = [input.name, input.version, input.architecture].filter((x) => x !== null).join(" ");
+      return err("package_not_found", `no package matching "${what}" in dist ${input.dist}`);
     }
+    const release = this.#storage.transactionSync(() => {
+      const open = this.#releases.open();
+      this.#segments.remove(open.id, matches);
+      this.#indexes.markDirty(open.id, matches);
+      this.#dists.touch(open.id, input.dist);
+      return { id: open.id, generation: this.#releases.bumpGeneration(open.id) };
+    });
+    const removed = matches.map((m) => this.#summary(m));
+    return ok({ release: release.id, generation: release.generation, removed });
   }
+
+  /** List packages of a release (default: the open one, else the active one), filtered. */
+  list(filter: {
+    release: string | null;
+    dist: string | null;
+    component: string | null;
+    architecture: string | null;
+    name: string | null;
+  }): Outcome<PackageList> {
+    const release = filter.release === null ? this.#releases.current() : this.#releases.get(filter.release);
+    if (release === null) {
+      if (filter.release !== null) return err("release_not_found", `no release ${filter.release} in this repository`);
+      return ok({ release: null, packages: [], truncated: false });
+    }
+    const rows = this.#segments.listMembers(release.id, filter, LIST_MAX + 1);
+    const packages = rows.slice(0, LIST_MAX).map((m) => this.#summary(m));
+    return ok({ release: release.id, packages, truncated: rows.length > LIST_MAX });
+  }
+
+  /** Packages in `to` but not in `from` (added) and the reverse (removed). */
+  diff(from: string, to: string): Outcome<ReleaseDiff> {
+    for (const id of [from, to]) {
+      if (this.#releases.get(id) === null) return err("release_not_found", `no release ${id} in this repository`);
+    }
+    return ok({
+      from,
+      to,
+      added: this.#segments.membersOnlyIn(to, from, LIST_MAX).map((m) => this.#summary(m)),
+      removed: this.#segments.membersOnlyIn(from, to, LIST_MAX).map((m) => this.#summary(m)),
+      added_count: this.#segments.countMembersOnlyIn(to, from),
+      removed_count: this.#segments.countMembersOnlyIn(from, to),
+    });
+  }
+
+  #summary(m: MemberRecord): MemberSummary {
+    return summarizeMember(m, this.#packages.package(m.sha256)?.size ?? 0);
+  }
+}
+
+function summarizeMember(m: MemberRecord, size: number): MemberSummary {
+  return {
+    sha256: m.sha256,
+    name: m.name,
+    version: m.version,
+    architecture: m.architecture,
+    size,
+    dist: m.dist,
+    component: m.component,
+    filename: m.poolPath,
+  };
 }

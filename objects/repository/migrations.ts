@@ -7,17 +7,24 @@
  * - a release's membership is rows in key-ranged segments (migration 3), shared between releases
  *   until the open one changes them: creating a release copies segment references, never blobs;
  * - one stanza per `packages` row (a row is at most 2 MB on Cloudflare; control files are capped
- *   at 1 MiB by deb/), never a whole index; a `segment_members` row carries its package's stanza
- *   with the member's Filename line (migration 7), rendered from the package's, never changed alone;
+ *   at 1 MiB by deb/), never a whole index, rendered at upload (every package has one since
+ *   migration 10); a `segment_members` row carries its package's stanza with the member's Filename
+ *   line (migration 7), rendered from the package's, never changed alone;
  * - `versions` binds (name, version, architecture) to one content unless the repository allows reuse;
  * - a package's bytes are its own blob (`pack` NULL) or a range of the pack named by `pack`;
  * - a trusted key with `revoked_at` set is never trusted again, and its row is never deleted.
  */
 
+import type { ControlField } from "../../deb/control.ts";
+import { joinStanza, renderStanzaParts } from "../../deb/packages.ts";
+
 export interface Migration {
   id: number;
   description: string;
+  /** Statements, run as one script ("" for none). */
   sql: string;
+  /** A step SQL cannot express (rendering with deb/), run after `sql` in the same transaction. */
+  run?: (sql: SqlStorage) => void;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -314,7 +321,106 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE repository ADD COLUMN uid TEXT;
     `,
   },
+  {
+    id: 10,
+    description:
+      "the stanza of every package stored before stanzas were kept, rendered once, so generating an index never renders one",
+    // Packages uploaded before migration 4 kept only their control fields, as JSON; their members
+    // got no stanza from migration 7. Generating rendered both on the fly; rendered here with
+    // deb/packages.ts, as an upload renders them now, they are read like every other row.
+    sql: "",
+    run: renderLegacyStanzas,
+  },
 ];
+
+/** Rows per statement when a migration rewrites rows in code: a page of stanzas in memory at a time. */
+const MIGRATION_PAGE = 500;
+
+/**
+ * Migration 10: render the stanza halves of each package that has none from its JSON fields (and
+ * empty the JSON, which nothing reads any more, as migration 6 did for the others), then give each
+ * member without a stanza its package's, joined around its Filename line. A package whose fields
+ * do not parse is left as it is, and logged: generating its index then fails, as it did before.
+ */
+function renderLegacyStanzas(sql: SqlStorage): void {
+  for (let after = ""; ; ) {
+    const page = sql
+      .exec<{ sha256: string; fields: string; size: number; md5: string }>(
+        `SELECT sha256, fields, size, md5 FROM packages WHERE stanza_head IS NULL AND sha256 > ?
+         ORDER BY sha256 LIMIT ?`,
+        after,
+        MIGRATION_PAGE,
+      )
+      .toArray();
+    for (const p of page) {
+      const fields = parseFields(p.fields);
+      if (fields === null) {
+        console.error(`package ${p.sha256}: its stored control fields do not parse; its stanza is not rendered`);
+        continue;
+      }
+      const parts = renderStanzaParts({ fields, size: p.size, md5: p.md5, sha256: p.sha256 });
+      sql.exec(
+        "UPDATE packages SET stanza_head = ?, stanza_tail = ?, fields = '' WHERE sha256 = ?",
+        parts.head,
+        parts.tail,
+        p.sha256,
+      );
+    }
+    const last = page.at(-1);
+    if (last === undefined || page.length < MIGRATION_PAGE) break;
+    after = last.sha256;
+  }
+  for (let after: [number, string, string, string] = [0, "", "", ""]; ; ) {
+    const page = sql
+      .exec<{
+        segment: number;
+        name: string;
+        version: string;
+        architecture: string;
+        pool_path: string;
+        head: string;
+        tail: string;
+      }>(
+        `SELECT m.segment, m.name, m.version, m.architecture, m.pool_path, p.stanza_head AS head, p.stanza_tail AS tail
+         FROM segment_members m JOIN packages p ON p.sha256 = m.sha256
+         WHERE m.stanza IS NULL AND p.stanza_head IS NOT NULL AND (m.segment, m.name, m.version, m.architecture) > (?, ?, ?, ?)
+         ORDER BY m.segment, m.name, m.version, m.architecture LIMIT ?`,
+        ...after,
+        MIGRATION_PAGE,
+      )
+      .toArray();
+    for (const m of page) {
+      sql.exec(
+        "UPDATE segment_members SET stanza = ? WHERE segment = ? AND name = ? AND version = ? AND architecture = ?",
+        joinStanza({ head: m.head, tail: m.tail }, m.pool_path),
+        m.segment,
+        m.name,
+        m.version,
+        m.architecture,
+      );
+    }
+    const last = page.at(-1);
+    if (last === undefined || page.length < MIGRATION_PAGE) break;
+    after = [last.segment, last.name, last.version, last.architecture];
+  }
+}
+
+/** Control fields as migration 1 stored them, JSON `[name, value]` pairs; null when they are not. */
+function parseFields(text: string): ControlField[] | null {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(data)) return null;
+  const fields: ControlField[] = [];
+  for (const pair of data as unknown[]) {
+    if (!Array.isArray(pair) || typeof pair[0] !== "string" || typeof pair[1] !== "string") return null;
+    fields.push({ name: pair[0], value: pair[1] });
+  }
+  return fields;
+}
 
 /**
  * Apply every migration not yet recorded, in order, each in its own transaction. Runs in the
@@ -336,7 +442,8 @@ export function migrate(storage: DurableObjectStorage): void {
   for (const m of MIGRATIONS) {
     if (applied.has(m.id)) continue;
     storage.transactionSync(() => {
-      sql.exec(m.sql);
+      if (m.sql !== "") sql.exec(m.sql);
+      m.run?.(sql);
       sql.exec(
         "INSERT INTO _migrations (id, description, applied_at) VALUES (?, ?, ?)",
         m.id,

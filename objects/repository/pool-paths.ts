@@ -6,7 +6,9 @@
  */
 import { debFileName } from "../../deb/pool.ts";
 import { type ApiError, apiError } from "../../schema/errors.ts";
-import type { MemberRecord, Queries, ReleaseRecord, Settings } from "./queries.ts";
+import type { ReleaseRecord } from "./releases.ts";
+import type { MemberRecord, Segments } from "./segments.ts";
+import type { Settings } from "./settings.ts";
 
 /**
  * A pool file name (`name_version-without-epoch_arch.deb`, deb/pool.ts) belongs to the first
@@ -66,12 +68,12 @@ export function poolPathTaken(
  * must hold one content in every release, forever: one listed by any release refuses another.
  * `registerPackage` already keeps a pool file name to one version, so this only finds packages
  * uploaded before it did. With version reuse, a path's content may change between releases
- * (the served release's own member is preferred, queries.ts poolFile), but within one release
+ * (the served release's own member is preferred, serving.ts poolFile), but within one release
  * it is one content in every dist: a reused version replaces its member in the dist it is
  * added to, and is refused while another dist of the release still lists the old content.
  */
 export function poolPathsTaken(
-  q: Queries,
+  q: Pick<Segments, "releaseMembersAt" | "poolPathContents" | "listingOf">,
   s: Settings,
   base: ReleaseRecord | null,
   members: readonly MemberRecord[],

@@ -1,12 +1,6 @@
 /** SQL for accounts. */
+import type { Account } from "../../schema/sidecar.ts";
 import { type Db, isoTime } from "../db.ts";
-
-/** An account on the wire. Its name is its identity in every request; the row id never leaves. */
-export interface Account {
-  name: string;
-  platform_admin: boolean;
-  created_at: string;
-}
 
 interface AccountRow {
   id: string;

@@ -1,15 +1,6 @@
 /** SQL for grants: a role on a repository, held by an account or by one token. */
-import type { Role } from "../../schema/sidecar.ts";
+import type { GrantEntry, Role } from "../../schema/sidecar.ts";
 import { type Db, isoTime } from "../db.ts";
-
-/** A grant on the wire: `GrantSchema` (schema/sidecar.ts) with exactly one of account and token_id, plus when. */
-export interface GrantEntry {
-  repository: string;
-  account?: string;
-  token_id?: string;
-  role: Role;
-  created_at: string;
-}
 
 /** Whom a grant is for: an account (by row id) or a token (by id). */
 export type Grantee = { kind: "account"; accountId: string } | { kind: "token"; tokenId: string };

@@ -4,8 +4,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, inject, it } from "vitest";
-import { BATCH_FILE_LIMIT } from "../../cli/uploads.ts";
 import { buildDeb } from "../../deb/deb-writer.ts";
+import { BATCH_MAX_FILE_BYTES as BATCH_FILE_LIMIT } from "../../schema/limits.ts";
 import { type LocalStack, startLocalStack } from "../helpers/local-stack.ts";
 import { armor, writeDeb } from "./armor.ts";
 

@@ -3,7 +3,7 @@ import { readPrivateKey } from "openpgp";
 import { describe, inject, it, onTestFinished } from "vitest";
 import { UserError } from "../../cli/errors.ts";
 import { checkReleaseText, prepareSigner, type Signatures, type SignOptions, signRelease } from "../../cli/signing.ts";
-import { verifyReleaseSignatures } from "../../objects/repository/signatures.ts";
+import { verifyReleaseSignatures } from "../../pgp/release-signatures.ts";
 import {
   dearmoredKeyring,
   freshKey,

@@ -7,7 +7,7 @@ import * as openpgp from "openpgp";
 import { inject } from "vitest";
 import { buildDeb } from "../../deb/deb-writer.ts";
 import { hashBytes } from "../../deb/hash.ts";
-import { blobKey, repositoryScope } from "../../objects/repository/blobs.ts";
+import { blobKey, repositoryScope } from "../../r2/blobs.ts";
 import type { UnsignedIndexDocument } from "../../schema/index-document.ts";
 import { formatIndexDocument, parseIndexDocument, UnsignedIndexDocumentSchema } from "../../schema/index-document.ts";
 

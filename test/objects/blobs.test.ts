@@ -5,10 +5,10 @@ import { describe, it } from "vitest";
 import { concat } from "../../deb/bytes.ts";
 import { hashBytes } from "../../deb/hash.ts";
 import { renderStanza } from "../../deb/packages.ts";
-import { blobKey, concatenatedBlobs } from "../../objects/repository/blobs.ts";
-import { CHUNK_BYTES, IndexHasher, writeChunks } from "../../objects/repository/index-writer.ts";
+import { FIRST_KEY } from "../../objects/repository/index-keys.ts";
 import { MIGRATIONS } from "../../objects/repository/migrations.ts";
-import { FIRST_KEY } from "../../objects/repository/queries.ts";
+import { CHUNK_BYTES, IndexHasher, writeChunks } from "../../objects/repository/publishing/index-writer.ts";
+import { blobKey, concatenatedBlobs } from "../../r2/blobs.ts";
 
 function entry(i: number, descriptionBytes: number) {
   const name = `pkg-${String(i).padStart(5, "0")}`;

@@ -8,8 +8,8 @@ import { env } from "cloudflare:workers";
 import { gunzipSync } from "node:zlib";
 import { describe, it } from "vitest";
 import { hashBytes } from "../../deb/hash.ts";
-import { concatenatedBlobs } from "../../objects/repository/blobs.ts";
-import { CHUNK_BYTES } from "../../objects/repository/index-writer.ts";
+import { CHUNK_BYTES } from "../../objects/repository/publishing/index-writer.ts";
+import { concatenatedBlobs } from "../../r2/blobs.ts";
 import { must, removeFromStable } from "../helpers/repository-object.ts";
 
 function fakeUpload(name: string, architecture = "amd64") {

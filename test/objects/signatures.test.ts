@@ -9,8 +9,8 @@ import {
   sign,
 } from "openpgp";
 import { describe, inject, it } from "vitest";
-import { verifyReleaseSignatures } from "../../objects/repository/signatures.ts";
-import { buildKeyring, inspectPublicKey } from "../../objects/repository/trusted-keys.ts";
+import { buildKeyring, inspectPublicKey } from "../../pgp/keys.ts";
+import { verifyReleaseSignatures } from "../../pgp/release-signatures.ts";
 
 const keys = inject("keys");
 const gpg = inject("gpgSigned");

@@ -1,5 +1,5 @@
 /**
- * What a key text handed to a repository does to the keys it holds (objects/repository/trusted-keys.ts):
+ * What a key text handed to a repository does to the keys it holds (pgp/keys.ts):
  * revocations are found however they arrive and never lost to an older export.
  */
 import {
@@ -14,8 +14,8 @@ import {
   sign,
 } from "openpgp";
 import { describe, inject, it } from "vitest";
-import { verifyReleaseSignatures } from "../../objects/repository/signatures.ts";
-import { readKeySubmission } from "../../objects/repository/trusted-keys.ts";
+import { readKeySubmission } from "../../pgp/keys.ts";
+import { verifyReleaseSignatures } from "../../pgp/release-signatures.ts";
 
 const keys = inject("keys");
 const { releaseText } = inject("gpgSigned");

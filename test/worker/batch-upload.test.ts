@@ -6,7 +6,7 @@
 import { env } from "cloudflare:workers";
 import { describe, inject, it } from "vitest";
 import { readDeb } from "../../deb/deb-reader.ts";
-import { BATCH_MAX_BYTES, BATCH_MAX_FILE_BYTES, BATCH_MAX_FILES } from "../../worker/batch-upload.ts";
+import { BATCH_MAX_BYTES, BATCH_MAX_FILE_BYTES, BATCH_MAX_FILES } from "../../schema/limits.ts";
 import {
   addPackages,
   apt,

@@ -7,7 +7,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import { readDeb } from "../../deb/deb-reader.ts";
-import { Queries } from "../../objects/repository/queries.ts";
+import { Packages } from "../../objects/repository/packages.ts";
 import { repositoryStub } from "../../worker/stub.ts";
 import {
   addPackages,
@@ -111,7 +111,7 @@ describe("pool paths", () => {
     const { control, hashes } = parsed.value;
     await env.BLOBS.put(await blobKeyOf(repo, two.sha256), two.bytes);
     await runInDurableObject(repositoryStub(env, await scopeOf(repo)), (_instance, state) => {
-      const q = new Queries(state.storage.sql);
+      const q = new Packages(state.storage);
       q.insertPackage({
         ...hashes,
         name: control.package,

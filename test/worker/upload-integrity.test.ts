@@ -9,7 +9,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, it, vi } from "vitest";
 import { RepositoryObject } from "../../objects/repository/repository-object.ts";
-import { SINGLE_UPLOAD_LIMIT } from "../../worker/routes/packages.ts";
+import { SINGLE_UPLOAD_LIMIT } from "../../schema/limits.ts";
 import { storeDeb } from "../../worker/upload.ts";
 import {
   addPackages,

@@ -10,7 +10,7 @@
 import type { Context } from "hono";
 import type { PackageListing, PackageMember } from "../../objects/repository/browse.ts";
 import type { KeyConcern } from "../../objects/repository/key-policy.ts";
-import type { KeySummary } from "../../objects/repository/repository-object.ts";
+import type { KeySummary } from "../../schema/responses.ts";
 import { ApiFailure, unwrap } from "../errors.ts";
 import type { RepositoryRow } from "../repositories.ts";
 import { repositoryStub } from "../stub.ts";

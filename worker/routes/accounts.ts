@@ -10,13 +10,13 @@
  */
 import { type Context, Hono } from "hono";
 import { apiError } from "../../schema/errors.ts";
-import { RepositoryIdSchema } from "../../schema/index-document.ts";
 import type { Whoami } from "../../schema/sidecar.ts";
 import { bearerOf, isOperatorToken } from "../access.ts";
-import { ApiFailure, fail, parseWith } from "../errors.ts";
+import type { ApiEnv } from "../context.ts";
+import { ApiFailure, fail } from "../errors.ts";
 import { sidecarConfig, sidecarFetch } from "../sidecar.ts";
 
-export const accountRoutes = new Hono<{ Bindings: Env }>();
+export const accountRoutes = new Hono<ApiEnv>();
 
 /** Who the caller's token is: the operator token is answered here, an account's token by the sidecar. */
 accountRoutes.get("/whoami", async (c) => {
@@ -41,8 +41,9 @@ accountRoutes.on(["GET", "POST"], "/tokens", (c) => forward(c, "/v1/tokens"));
 accountRoutes.delete("/tokens/:id", (c) => forward(c, `/v1/tokens/${encodeURIComponent(c.req.param("id"))}`));
 accountRoutes.on(["GET", "POST"], "/accounts", (c) => forward(c, "/v1/accounts"));
 
+// The repository was loaded (middleware/repository.ts) by the API below which these routes are mounted.
 accountRoutes.on(["GET", "POST", "DELETE"], "/repositories/:owner/:name/access", async (c) => {
-  const repository = parseWith(RepositoryIdSchema, `${c.req.param("owner")}/${c.req.param("name")}`, "repository");
+  const repository = c.get("repository").id;
   if (c.req.method === "GET") return forward(c, `/v1/grants?repository=${encodeURIComponent(repository)}`, "");
   let body: unknown;
   try {
@@ -55,7 +56,7 @@ accountRoutes.on(["GET", "POST", "DELETE"], "/repositories/:owner/:name/access",
   return forward(c, "/v1/grants", JSON.stringify({ ...body, repository }));
 });
 
-async function forward(c: Context<{ Bindings: Env }>, path: string, body?: string): Promise<Response> {
+async function forward(c: Context<ApiEnv>, path: string, body?: string): Promise<Response> {
   const config = sidecarConfig(c.env);
   if (config === null) {
     return fail(

@@ -14,27 +14,43 @@
  *   POST   /repositories/:owner/:name/gc               delete what no release within retention needs
  */
 import { type Context, Hono } from "hono";
-import { newRepositoryUid, repositoryScope } from "../../objects/repository/blobs.ts";
+import {
+  addHostname,
+  deleteRepository,
+  hostnameOwner,
+  hostnamesOf,
+  insertRepository,
+  listRepositories,
+  removeHostname,
+  repositoryExists,
+} from "../../d1/statements.ts";
+import { newRepositoryUid, repositoryScope } from "../../r2/blobs.ts";
 import { CreateRepositorySchema, GcSchema, HostnameSchema } from "../../schema/api.ts";
-import { RepositoryIdSchema } from "../../schema/index-document.ts";
-import { authorize, bearerOf, type Principal } from "../access.ts";
+import type {
+  CreatedRepository,
+  DeletedRepository,
+  HostnameAdded,
+  RepositoryList,
+  RepositoryRowAnswer,
+} from "../../schema/responses.ts";
+import { bearerOf } from "../access.ts";
+import type { ApiEnv } from "../context.ts";
 import { fail, jsonBody, parseWith, unwrap } from "../errors.ts";
-import { forgetHostname, forgetRepository, type RepositoryRow, repositoryById } from "../repositories.ts";
+import { loadRepository } from "../middleware/repository.ts";
+import { requires } from "../middleware/requires.ts";
+import { forgetHostname, forgetRepository } from "../repositories.ts";
 import { sidecarConfig, sidecarFetch } from "../sidecar.ts";
 import { repositoryStub } from "../stub.ts";
 
-type AdminEnv = { Bindings: Env; Variables: { repository: RepositoryRow } };
+export const adminRoutes = new Hono<ApiEnv>();
 
-export const adminRoutes = new Hono<AdminEnv>();
-
-adminRoutes.post("/repositories", async (c) => {
-  const principal = await authorize(c, null, "admin");
+adminRoutes.post("/repositories", requires("admin", "platform"), async (c) => {
   const input = await jsonBody(c, CreateRepositorySchema);
-  if ((await c.env.DB.prepare("SELECT 1 FROM repositories WHERE id = ?").bind(input.id).first()) !== null) {
+  if (await repositoryExists(c.env.DB, input.id)) {
     return fail("repository_exists", `repository ${input.id} already exists`);
   }
   for (const host of input.hostnames) {
-    if ((await c.env.DB.prepare("SELECT 1 FROM hostnames WHERE hostname = ?").bind(host).first()) !== null) {
+    if ((await hostnameOwner(c.env.DB, host)) !== null) {
       return fail("hostname_taken", `hostname ${host} already serves another repository`);
     }
   }
@@ -53,21 +69,20 @@ adminRoutes.post("/repositories", async (c) => {
   // Undoing the account layer's registration here would take it, and its creator's admin grant,
   // from the create that won (DESIGN.md §4b).
   try {
-    await c.env.DB.batch([
-      c.env.DB.prepare(
-        "INSERT INTO repositories (id, uid, visibility, active_release, created_at) VALUES (?, ?, ?, NULL, ?)",
-      ).bind(input.id, uid, input.visibility, now),
-      ...input.hostnames.map((h) =>
-        c.env.DB.prepare("INSERT INTO hostnames (hostname, repository_id) VALUES (?, ?)").bind(h, input.id),
-      ),
-    ]);
+    await insertRepository(c.env.DB, {
+      id: input.id,
+      uid,
+      visibility: input.visibility,
+      createdAt: now,
+      hostnames: input.hostnames,
+    });
   } catch (cause) {
     console.error("creating a repository row failed", cause);
     return fail("repository_exists", `repository ${input.id} or one of its hostnames already exists`);
   }
   try {
     // The account layer learns of the repository (its creator becomes its admin), then its object.
-    await registerWithSidecar(c, "POST", "/v1/repositories", JSON.stringify({ id: input.id }), principal);
+    await registerWithSidecar(c, "POST", "/v1/repositories", JSON.stringify({ id: input.id }));
     unwrap(
       await repositoryStub(c.env, scope).configure({
         id: input.id,
@@ -80,105 +95,72 @@ adminRoutes.post("/repositories", async (c) => {
   } catch (cause) {
     // Leave no half-created repository behind: the edge must not route to a repository the
     // account layer or the object does not know. The rows are this request's own.
-    await c.env.DB.batch([
-      c.env.DB.prepare("DELETE FROM hostnames WHERE repository_id = ?").bind(input.id),
-      c.env.DB.prepare("DELETE FROM repositories WHERE id = ?").bind(input.id),
-    ]);
+    await deleteRepository(c.env.DB, input.id);
     forgetRepository(input.id);
     throw cause;
   }
   forgetRepository(input.id);
-  return c.json({ ...input, base_url: baseUrl }, 201);
+  return c.json({ ...input, base_url: baseUrl } satisfies CreatedRepository, 201);
 });
 
-adminRoutes.get("/repositories", async (c) => {
-  await authorize(c, null, "admin");
-  const rows = await c.env.DB.prepare(
-    `SELECT r.id, r.visibility, r.active_release, r.created_at, group_concat(h.hostname, ' ') AS hostnames
-     FROM repositories r LEFT JOIN hostnames h ON h.repository_id = r.id GROUP BY r.id ORDER BY r.id`,
-  ).all<{
-    id: string;
-    visibility: string;
-    active_release: string | null;
-    created_at: string;
-    hostnames: string | null;
-  }>();
+adminRoutes.get("/repositories", requires("admin", "platform"), async (c) => {
+  const rows = await listRepositories(c.env.DB);
   return c.json({
-    repositories: rows.results.map((r) => ({
+    repositories: rows.map((r) => ({
       id: r.id,
       visibility: r.visibility,
-      active_release: r.active_release,
-      created_at: r.created_at,
-      hostnames: r.hostnames === null ? [] : r.hostnames.split(" ").sort(),
+      active_release: r.activeRelease,
+      created_at: r.createdAt,
+      hostnames: r.hostnames,
     })),
-  });
+  } satisfies RepositoryList);
 });
 
-adminRoutes.delete("/repositories/:owner/:name", async (c) => {
-  const id = parseWith(RepositoryIdSchema, `${c.req.param("owner")}/${c.req.param("name")}`, "repository");
-  const repo = await repositoryById(c.env.DB, id);
-  if (repo === null) return fail("repository_not_found", `no repository ${id}`);
-  const principal = await authorize(c, repo, "admin");
-  await registerWithSidecar(c, "DELETE", `/v1/repositories/${id}`, "", principal);
-  await c.env.DB.batch([
-    c.env.DB.prepare("DELETE FROM hostnames WHERE repository_id = ?").bind(id),
-    c.env.DB.prepare("DELETE FROM repositories WHERE id = ?").bind(id),
-  ]);
+adminRoutes.delete("/repositories/:owner/:name", loadRepository, requires("admin"), async (c) => {
+  const repo = c.get("repository");
+  const id = repo.id;
+  await registerWithSidecar(c, "DELETE", `/v1/repositories/${id}`, "");
+  await deleteRepository(c.env.DB, id);
   forgetRepository(id);
   // Its successor under this id gets a new uid, so a new object, new R2 keys and new cache keys:
   // whatever this destroy fails to remove is unreachable from it.
   const result = unwrap(await repositoryStub(c.env, repo.scope).destroy());
   // 202 when R2 failed part way: the repository is gone from the edge, and its object's alarm
   // removes the rest of its files.
-  return c.json({ deleted: id, ...result }, result.finished ? 200 : 202);
+  return c.json({ deleted: id, ...result } satisfies DeletedRepository, result.finished ? 200 : 202);
 });
 
-adminRoutes.use("/repositories/:owner/:name/*", async (c, next) => {
-  const id = parseWith(RepositoryIdSchema, `${c.req.param("owner")}/${c.req.param("name")}`, "repository");
-  const repo = await repositoryById(c.env.DB, id);
-  if (repo === null) return fail("repository_not_found", `no repository ${id}`);
-  await authorize(c, repo, "admin");
-  c.set("repository", repo);
-  await next();
-});
+// Hono's trailing /* also matches the bare /repositories/:owner/:name (but not its DELETE above,
+// which answers first).
+adminRoutes.use("/repositories/:owner/:name/*", loadRepository, requires("admin"));
 
 adminRoutes.get("/repositories/:owner/:name", async (c) => {
-  const id = parseWith(RepositoryIdSchema, `${c.req.param("owner")}/${c.req.param("name")}`, "repository");
-  const repo = await repositoryById(c.env.DB, id);
-  if (repo === null) return fail("repository_not_found", `no repository ${id}`);
-  await authorize(c, repo, "admin");
-  const hosts = await c.env.DB.prepare("SELECT hostname FROM hostnames WHERE repository_id = ? ORDER BY hostname")
-    .bind(id)
-    .all<{ hostname: string }>();
+  const repo = c.get("repository");
   return c.json({
     id: repo.id,
     visibility: repo.visibility,
     active_release: repo.activeRelease,
-    hostnames: hosts.results.map((h) => h.hostname),
-  });
+    hostnames: await hostnamesOf(c.env.DB, repo.id),
+  } satisfies RepositoryRowAnswer);
 });
 
 adminRoutes.put("/repositories/:owner/:name/hostnames/:host", async (c) => {
   const repo = c.get("repository");
   const host = parseWith(HostnameSchema, c.req.param("host"), "hostname");
-  const owner = await c.env.DB.prepare("SELECT repository_id FROM hostnames WHERE hostname = ?").bind(host).first();
-  if (owner !== null && owner.repository_id !== repo.id) {
+  const owner = await hostnameOwner(c.env.DB, host);
+  if (owner !== null && owner !== repo.id) {
     return fail("hostname_taken", `hostname ${host} already serves another repository`);
   }
-  await c.env.DB.prepare("INSERT OR IGNORE INTO hostnames (hostname, repository_id) VALUES (?, ?)")
-    .bind(host, repo.id)
-    .run();
+  await addHostname(c.env.DB, host, repo.id);
   forgetHostname(host);
-  return c.json({ hostname: host, repository: repo.id });
+  return c.json({ hostname: host, repository: repo.id } satisfies HostnameAdded);
 });
 
 adminRoutes.delete("/repositories/:owner/:name/hostnames/:host", async (c) => {
   const repo = c.get("repository");
   const host = parseWith(HostnameSchema, c.req.param("host"), "hostname");
-  const result = await c.env.DB.prepare("DELETE FROM hostnames WHERE hostname = ? AND repository_id = ?")
-    .bind(host, repo.id)
-    .run();
-  if (result.meta.changes === 0) return fail("not_found", `hostname ${host} does not serve ${repo.id}`);
+  if (!(await removeHostname(c.env.DB, host, repo.id)))
+    return fail("not_found", `hostname ${host} does not serve ${repo.id}`);
   forgetHostname(host);
   return c.body(null, 204);
 });
@@ -207,13 +189,8 @@ adminRoutes.post("/repositories/:owner/:name/gc", async (c) => {
  * token makes the creator the repository's admin. The operator token is not an account, so its
  * requests go without one. Failing to reach the sidecar fails the request (closed).
  */
-async function registerWithSidecar(
-  c: Context<AdminEnv>,
-  method: string,
-  path: string,
-  body: string,
-  principal: Principal,
-): Promise<void> {
+async function registerWithSidecar(c: Context<ApiEnv>, method: string, path: string, body: string): Promise<void> {
+  const principal = c.get("principal");
   const config = sidecarConfig(c.env);
   if (config === null) return;
   let res: Response;

@@ -10,8 +10,9 @@
  * workers.dev hosts; on a custom domain it is the colo's cache.)
  */
 import type { Context } from "hono";
-import { blobKey, concatenatedBlobs } from "../../objects/repository/blobs.ts";
+import { toHex } from "../../deb/hash.ts";
 import type { FileRef } from "../../objects/repository/repository-object.ts";
+import { blobKey, concatenatedBlobs } from "../../r2/blobs.ts";
 import { apiError } from "../../schema/errors.ts";
 import { authorize } from "../access.ts";
 import { ApiFailure, fail, unwrap } from "../errors.ts";
@@ -211,9 +212,7 @@ async function serveKeyring(c: Ctx, repo: RepositoryRow, file: string): Promise<
   const ring = await repositoryStub(c.env, repo.scope).keyring();
   if (ring === null) return fail("not_found", `repository ${repo.id} has no trusted keys yet`);
   const bytes = file.endsWith(".asc") ? new TextEncoder().encode(ring.armored) : ring.binary;
-  const sha256 = [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
-    .map((b) => b.toString(16).padStart(2, "0"))
-    .join("");
+  const sha256 = toHex(await crypto.subtle.digest("SHA-256", bytes));
   const response = await serveFile(
     c.req.raw,
     {

@@ -22,8 +22,8 @@
  */
 import { type Context, Hono } from "hono";
 import type { DebInfo } from "../../deb/deb-reader.ts";
-import { PART_SIZE, stagingKey } from "../../objects/repository/blobs.ts";
-import type { PackageSummary } from "../../objects/repository/repository-object.ts";
+import { randomHex } from "../../deb/hash.ts";
+import { PART_SIZE, stagingKey } from "../../r2/blobs.ts";
 import {
   AddPackagesSchema,
   CompleteUploadSchema,
@@ -33,30 +33,34 @@ import {
   RemovePackagesSchema,
   Sha256Schema,
 } from "../../schema/api.ts";
-import { authorize } from "../access.ts";
-import { BATCH_MAX_BYTES, parseBatch, storeBatch } from "../batch-upload.ts";
+import { BATCH_MAX_BYTES, MULTIPART_MAX_PARTS, SINGLE_UPLOAD_LIMIT } from "../../schema/limits.ts";
+import type {
+  MultipartUpload,
+  PackageFound,
+  PackageLookup,
+  RegisteredBatch,
+  RegisteredPackage,
+  UploadedPart,
+} from "../../schema/responses.ts";
+import { parseBatch, storeBatch } from "../batch-upload.ts";
 import type { ApiEnv } from "../context.ts";
 import { fail, jsonBody, parseWith, unwrap } from "../errors.ts";
+import { requires } from "../middleware/requires.ts";
 import { repositoryStub } from "../stub.ts";
 import { type Admission, storeDeb } from "../upload.ts";
 
-/** Workers refuse request bodies above this on the common plans (DESIGN.md §7); larger files go multipart. */
-export const SINGLE_UPLOAD_LIMIT = 100 * 1024 * 1024;
-
 export const packageRoutes = new Hono<ApiEnv>();
 
-packageRoutes.get("/blobs/:sha256", async (c) => {
+packageRoutes.get("/blobs/:sha256", requires("write"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "write");
   const sha256 = parseWith(Sha256Schema, c.req.param("sha256"), "sha256");
   const found = unwrap(await repositoryStub(c.env, repo.scope).hasPackage(sha256));
   if (found === null) return fail("package_not_found", `repository ${repo.id} has no package ${sha256}`);
-  return c.json({ package: found });
+  return c.json({ package: found } satisfies PackageFound);
 });
 
-packageRoutes.put("/blobs/:sha256", async (c) => {
+packageRoutes.put("/blobs/:sha256", requires("write"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "write");
   const sha256 = parseWith(Sha256Schema, c.req.param("sha256"), "sha256");
   const size = declaredLength(c.req.header("content-length"));
   if (size > SINGLE_UPLOAD_LIMIT) {
@@ -75,7 +79,7 @@ packageRoutes.put("/blobs/:sha256", async (c) => {
   const existing = unwrap(await stub.hasPackage(sha256));
   if (existing !== null) {
     await c.req.raw.body?.cancel();
-    return c.json({ package: existing, created: false });
+    return c.json({ package: existing, created: false } satisfies RegisteredPackage);
   }
   const body = c.req.raw.body;
   if (body === null) return fail("size_mismatch", "the request has no body");
@@ -85,17 +89,15 @@ packageRoutes.put("/blobs/:sha256", async (c) => {
   return register(c, parsed);
 });
 
-packageRoutes.post("/blobs/lookup", async (c) => {
+packageRoutes.post("/blobs/lookup", requires("write"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "write");
   const input = await jsonBody(c, LookupPackagesSchema);
   const found = unwrap(await repositoryStub(c.env, repo.scope).findPackages([...new Set(input.sha256)]));
-  return c.json({ packages: found });
+  return c.json({ packages: found } satisfies PackageLookup);
 });
 
-packageRoutes.post("/blobs", async (c) => {
+packageRoutes.post("/blobs", requires("write"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "write");
   const size = declaredLength(c.req.header("content-length"));
   if (size > BATCH_MAX_BYTES) {
     await c.req.raw.body?.cancel();
@@ -133,30 +135,31 @@ packageRoutes.post("/blobs", async (c) => {
   // what was stored stays for `gc`, never removed here. A concurrent upload of the same bytes may
   // have found it stored (its put was then a no-op) and be about to register it (DESIGN.md §4b).
   const { packages } = unwrap(await stub.registerPackages(placed));
-  return c.json({ packages }, packages.some((p) => p.created) ? 201 : 200);
+  return c.json({ packages } satisfies RegisteredBatch, packages.some((p) => p.created) ? 201 : 200);
 });
 
-packageRoutes.post("/uploads", async (c) => {
+packageRoutes.post("/uploads", requires("write"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "write");
   const input = await jsonBody(c, CreateUploadSchema);
   const existing = unwrap(await repositoryStub(c.env, repo.scope).hasPackage(input.sha256));
-  if (existing !== null) return c.json({ package: existing, created: false });
-  const nonce = randomNonce();
+  if (existing !== null) return c.json({ package: existing, created: false } satisfies RegisteredPackage);
+  // A fresh 128-bit nonce names this upload's staging key.
+  const nonce = randomHex(16);
   const upload = await c.env.BLOBS.createMultipartUpload(stagingKey(repo.scope, input.sha256, nonce), {
     customMetadata: { size: String(input.size) },
   });
   // The nonce names the staging key; clients treat the whole as opaque.
-  return c.json({ upload_id: `${nonce}.${upload.uploadId}`, sha256: input.sha256, part_size: PART_SIZE }, 201);
+  return c.json(
+    { upload_id: `${nonce}.${upload.uploadId}`, sha256: input.sha256, part_size: PART_SIZE } satisfies MultipartUpload,
+    201,
+  );
 });
 
-packageRoutes.put("/uploads/:sha256/parts/:part", async (c) => {
-  const repo = c.get("repository");
-  await authorize(c, repo, "write");
+packageRoutes.put("/uploads/:sha256/parts/:part", requires("write"), async (c) => {
   const sha256 = parseWith(Sha256Schema, c.req.param("sha256"), "sha256");
   const part = Number(c.req.param("part"));
-  if (!Number.isInteger(part) || part < 1 || part > 10_000)
-    return fail("invalid_request", "part numbers run from 1 to 10000");
+  if (!Number.isInteger(part) || part < 1 || part > MULTIPART_MAX_PARTS)
+    return fail("invalid_request", `part numbers run from 1 to ${MULTIPART_MAX_PARTS}`);
   const size = declaredLength(c.req.header("content-length"));
   if (size > SINGLE_UPLOAD_LIMIT) {
     // From the header alone, the body cancelled unread (see PUT /blobs/:sha256).
@@ -172,7 +175,7 @@ packageRoutes.put("/uploads/:sha256/parts/:part", async (c) => {
   const measured = measure(body);
   try {
     const uploaded = await staged.upload.uploadPart(part, measured.stream.pipeThrough(new FixedLengthStream(size)));
-    return c.json({ part_number: uploaded.partNumber, etag: uploaded.etag });
+    return c.json({ part_number: uploaded.partNumber, etag: uploaded.etag } satisfies UploadedPart);
   } catch (cause) {
     const { received, ended, failed } = measured.state();
     if (received > size) {
@@ -194,9 +197,8 @@ packageRoutes.put("/uploads/:sha256/parts/:part", async (c) => {
   }
 });
 
-packageRoutes.post("/uploads/:sha256/complete", async (c) => {
+packageRoutes.post("/uploads/:sha256/complete", requires("write"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "write");
   const sha256 = parseWith(Sha256Schema, c.req.param("sha256"), "sha256");
   const input = await jsonBody(c, CompleteUploadSchema);
   const staged = stagedUpload(c, sha256, input.upload_id);
@@ -238,9 +240,7 @@ packageRoutes.post("/uploads/:sha256/complete", async (c) => {
   return register(c, parsed);
 });
 
-packageRoutes.delete("/uploads/:sha256", async (c) => {
-  const repo = c.get("repository");
-  await authorize(c, repo, "write");
+packageRoutes.delete("/uploads/:sha256", requires("write"), async (c) => {
   const sha256 = parseWith(Sha256Schema, c.req.param("sha256"), "sha256");
   const staged = stagedUpload(c, sha256, c.req.query("upload_id"));
   try {
@@ -252,23 +252,20 @@ packageRoutes.delete("/uploads/:sha256", async (c) => {
   return c.body(null, 204);
 });
 
-packageRoutes.post("/packages", async (c) => {
+packageRoutes.post("/packages", requires("write"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "write");
   const input = await jsonBody(c, AddPackagesSchema);
   return c.json(unwrap(await repositoryStub(c.env, repo.scope).addPackages(input)));
 });
 
-packageRoutes.post("/packages/remove", async (c) => {
+packageRoutes.post("/packages/remove", requires("write"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "write");
   const input = await jsonBody(c, RemovePackagesSchema);
   return c.json(unwrap(await repositoryStub(c.env, repo.scope).removePackages(input)));
 });
 
-packageRoutes.get("/packages", async (c) => {
+packageRoutes.get("/packages", requires("read"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "read");
   const filter = parseWith(ListPackagesQuerySchema, c.req.query(), "query");
   return c.json(unwrap(await repositoryStub(c.env, repo.scope).listPackages(filter)));
 });
@@ -288,17 +285,12 @@ async function register(c: Context<ApiEnv>, parsed: DebInfo) {
   return c.json(registered, registered.created ? 201 : 200);
 }
 
-const unwrapRegistered = unwrap<{ package: PackageSummary; created: boolean }>;
+const unwrapRegistered = unwrap<RegisteredPackage>;
 
 /** The object's version rules, asked before an upload's bytes reach their address (worker/upload.ts). */
 function admission(c: Context<ApiEnv>): Admission {
   const stub = repositoryStub(c.env, c.get("repository").scope);
   return async (info) => stub.checkPackage({ control: info.control, hashes: info.hashes });
-}
-
-/** A fresh 128-bit nonce (hex) naming one multipart upload's staging key. */
-function randomNonce(): string {
-  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** `{nonce}.{R2's upload id}`, as POST /uploads hands it out; R2's id is opaque and may hold dots. */

@@ -15,6 +15,7 @@
  *                                              revocation certificate (200, the key named as revoked)
  */
 import { Hono } from "hono";
+import { hostnamesOf } from "../../d1/statements.ts";
 import { AddKeySchema, CreateReleaseSchema } from "../../schema/api.ts";
 import {
   DistSchema,
@@ -24,90 +25,79 @@ import {
   ReleaseIdSchema,
   SignedIndexDocumentSchema,
 } from "../../schema/index-document.ts";
-import { authorize } from "../access.ts";
+import type { Generated, RepositoryInfo } from "../../schema/responses.ts";
 import type { ApiEnv } from "../context.ts";
 import { fail, jsonBody, parseWith, unwrap } from "../errors.ts";
+import { requires } from "../middleware/requires.ts";
 import { forgetRepository } from "../repositories.ts";
 import { repositoryStub } from "../stub.ts";
 
 export const releaseRoutes = new Hono<ApiEnv>();
 
-releaseRoutes.get("/", async (c) => {
+releaseRoutes.get("/", requires("read"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "read");
   const info = unwrap(await repositoryStub(c.env, repo.scope).info());
-  const hosts = await c.env.DB.prepare("SELECT hostname FROM hostnames WHERE repository_id = ? ORDER BY hostname")
-    .bind(repo.id)
-    .all<{ hostname: string }>();
+  const hostnames = await hostnamesOf(c.env.DB, repo.id);
   return c.json({
     ...info,
     visibility: repo.visibility,
     active_release: repo.activeRelease,
-    hostnames: hosts.results.map((h) => h.hostname),
-  });
+    hostnames,
+  } satisfies RepositoryInfo);
 });
 
-releaseRoutes.post("/releases", async (c) => {
+releaseRoutes.post("/releases", requires("write"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "write");
   const input = await jsonBody(c, CreateReleaseSchema);
   return c.json(unwrap(await repositoryStub(c.env, repo.scope).createRelease(input)), 201);
 });
 
-releaseRoutes.get("/releases", async (c) => {
+releaseRoutes.get("/releases", requires("read"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "read");
   return c.json(unwrap(await repositoryStub(c.env, repo.scope).listReleases()));
 });
 
-releaseRoutes.get("/releases/:id", async (c) => {
+releaseRoutes.get("/releases/:id", requires("read"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "read");
   const id = parseWith(ReleaseIdSchema, c.req.param("id"), "release");
   return c.json(unwrap(await repositoryStub(c.env, repo.scope).showRelease(id)));
 });
 
-releaseRoutes.get("/releases/:id/diff/:other", async (c) => {
+releaseRoutes.get("/releases/:id/diff/:other", requires("read"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "read");
   const from = parseWith(ReleaseIdSchema, c.req.param("id"), "release");
   const to = parseWith(ReleaseIdSchema, c.req.param("other"), "other");
   return c.json(unwrap(await repositoryStub(c.env, repo.scope).diffReleases(from, to)));
 });
 
-releaseRoutes.delete("/releases/:id", async (c) => {
+releaseRoutes.delete("/releases/:id", requires("write"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "write");
   const id = parseWith(ReleaseIdSchema, c.req.param("id"), "release");
   return c.json(unwrap(await repositoryStub(c.env, repo.scope).discardRelease(id)));
 });
 
-releaseRoutes.post("/releases/:id/activate", async (c) => {
+releaseRoutes.post("/releases/:id/activate", requires("admin"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "admin");
   const id = parseWith(ReleaseIdSchema, c.req.param("id"), "release");
   const result = await repositoryStub(c.env, repo.scope).activate(id);
   forgetRepository(repo.id);
   return c.json(unwrap(result));
 });
 
-releaseRoutes.get("/activations", async (c) => {
+releaseRoutes.get("/activations", requires("read"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "read");
   return c.json(unwrap(await repositoryStub(c.env, repo.scope).activations()));
 });
 
-releaseRoutes.post("/dists/:dist/generate", async (c) => {
+releaseRoutes.post("/dists/:dist/generate", requires("write"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "write");
   const dist = parseWith(DistSchema, c.req.param("dist"), "dist");
   const result = unwrap(await repositoryStub(c.env, repo.scope).generate(dist));
-  return c.json({ ...result, document: formatIndexDocument(result.document) });
+  return c.json({ ...result, document: formatIndexDocument(result.document) } satisfies Generated);
 });
 
-releaseRoutes.post("/dists/:dist/signed", async (c) => {
+releaseRoutes.post("/dists/:dist/signed", requires("write"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "write");
   const dist = parseWith(DistSchema, c.req.param("dist"), "dist");
   // Publishing a signed index activates it: the trusted signature is the authority, so uploaders
   // may do it; explicit activation and rollback (POST /releases/:id/activate) need an admin.
@@ -123,24 +113,21 @@ releaseRoutes.post("/dists/:dist/signed", async (c) => {
   return c.json(unwrap(result));
 });
 
-releaseRoutes.get("/keys", async (c) => {
+releaseRoutes.get("/keys", requires("read"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "read");
   return c.json(unwrap(await repositoryStub(c.env, repo.scope).listKeys()));
 });
 
-releaseRoutes.post("/keys", async (c) => {
+releaseRoutes.post("/keys", requires("admin"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "admin");
   const input = await jsonBody(c, AddKeySchema);
   const key = unwrap(await repositoryStub(c.env, repo.scope).addKey(input.key));
   // A revocation is a success too, but it creates no trust: 200, with the key named as revoked.
   return c.json(key, key.status === "revoked" ? 200 : 201);
 });
 
-releaseRoutes.delete("/keys/:fingerprint", async (c) => {
+releaseRoutes.delete("/keys/:fingerprint", requires("admin"), async (c) => {
   const repo = c.get("repository");
-  await authorize(c, repo, "admin");
   const fingerprint = parseWith(FingerprintSchema, c.req.param("fingerprint"), "fingerprint");
   return c.json(unwrap(await repositoryStub(c.env, repo.scope).removeKey(fingerprint)));
 });

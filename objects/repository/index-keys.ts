@@ -3,7 +3,12 @@
  * versions and architectures are ASCII (Debian Policy §5.6.1, §5.6.12, §11.1), where JavaScript's
  * string order is the same.
  */
-import type { IndexKey } from "./queries.ts";
+
+/** A member's position in its index: Packages files list stanzas in (name, version, architecture) order. */
+export type IndexKey = readonly [name: string, version: string, architecture: string];
+
+/** The key the first chunk of every index, and the first segment of every membership, starts at: below every real key. */
+export const FIRST_KEY: IndexKey = ["", "", ""];
 
 export function compareKeys(a: IndexKey, b: IndexKey): number {
   for (let i = 0; i < 3; i++) {

@@ -1,6 +1,7 @@
 /**
  * The OpenPGP checks of the publish flow (DESIGN.md §3): the two signatures apt verifies on each
- * dist's Release (apt-secure(8)), by one of the keys a repository trusts (trusted-keys.ts).
+ * dist's Release (apt-secure(8)), by one of the keys a repository trusts (pgp/keys.ts). The
+ * repository checks every upload with them, and `armor index sign` checks what it made.
  * Pure functions over strings: no bindings and no I/O, so they run in the Durable Object and in Node.
  * openpgp throws for every malformed input; each throw is caught here and becomes a coded error.
  */
@@ -18,8 +19,9 @@ import {
   type VerifyMessageResult,
   verify,
 } from "openpgp";
-import { ok, type Result } from "../../schema/result.ts";
-import { CLOCK_SKEW_MS, reason } from "./trusted-keys.ts";
+import { toHex } from "../deb/hash.ts";
+import { ok, type Result } from "../schema/result.ts";
+import { CLOCK_SKEW_MS, reason } from "./keys.ts";
 
 export type SignatureErrorCode = "bad_signature" | "untrusted_key" | "release_mismatch";
 export interface SignatureError {
@@ -195,7 +197,9 @@ async function checkSignatures(
     );
     const owner = ownerOf(result.keyID, signer, trusted);
     if (owner === undefined) {
-      const issuer = packet?.issuerFingerprint ? toHex(packet.issuerFingerprint) : result.keyID.toHex().toUpperCase();
+      const issuer = packet?.issuerFingerprint
+        ? toHex(packet.issuerFingerprint).toUpperCase()
+        : result.keyID.toHex().toUpperCase();
       return signatureError(
         "untrusted_key",
         `${file} is signed by key ${issuer}, which this repository does not trust: sign with ${signerFingerprint}, or add that key with \`armor key add\`.`,
@@ -327,12 +331,6 @@ function firstDifference(signed: string, expected: string): string {
     if (a[i] !== b[i]) return `line ${i + 1} is ${clip(a[i])}, the server has ${clip(b[i])}`;
   }
   return "the final newline differs";
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0"))
-    .join("")
-    .toUpperCase();
 }
 
 function signatureError(code: SignatureErrorCode, message: string): { ok: false; error: SignatureError } {

@@ -18,9 +18,11 @@
  */
 import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { IndexFileHasher } from "../../deb/hash.ts";
-import { type BlobDigest, blobKey, putBytes, putNew } from "./blobs.ts";
-import type { ChunkRecord, IndexKey, IndexRow } from "./queries.ts";
+import { IndexFileHasher } from "../../../deb/hash.ts";
+import { type BlobDigest, blobKey, putBytes, putNew } from "../../../r2/blobs.ts";
+import type { IndexKey } from "../index-keys.ts";
+import type { IndexRow } from "../segments.ts";
+import type { ChunkRecord } from "./indexes.ts";
 
 /**
  * A chunk is cut once its text reaches this size; a smaller tail is merged into the chunk before it.
