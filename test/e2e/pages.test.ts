@@ -320,6 +320,7 @@ describe("the repository's pages in Chromium", () => {
 
     // The setup for another dist is one link away.
     await page.getByRole("link", { name: "Set up testing" }).click();
+    await page.waitForURL(/[?&]dist=testing/);
     expect(await page.locator('pre[data-step="sources"]').textContent()).toContain("Suites: testing");
   }, 60_000);
 
@@ -338,6 +339,9 @@ describe("the repository's pages in Chromium", () => {
     // The listing pages on: the next page starts after the last name shown.
     await page.goto(root(PUBLIC));
     await page.getByRole("link", { name: /^Next page/ }).click();
+    // The click starts a navigation; read the list only once the next page has arrived.
+    await page.waitForURL(/[?&]after=/);
+    await page.waitForLoadState("domcontentloaded");
     const next = await page.locator("#packages ~ .table tbody th a").allTextContents();
     expect(next[0]).toBe(`zz-filler-${String(50 - 4).padStart(3, "0")}`);
     expect(next.at(-1)).toBe(`zz-filler-${String(FILLERS - 1).padStart(3, "0")}`);
