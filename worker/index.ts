@@ -15,6 +15,7 @@ import { repositoryById, repositoryForHost } from "./repositories.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { aptSegments, serveApt } from "./routes/apt.ts";
+import { docsRoutes } from "./routes/docs.ts";
 import { packageRoutes } from "./routes/packages.ts";
 import { releaseRoutes } from "./routes/releases.ts";
 
@@ -68,6 +69,7 @@ app.use("/:area/v1/repositories/*", async (c, next) => {
 const api = new Hono<ApiEnv>();
 // Hono's trailing /* also matches the bare /repositories/:owner/:name.
 api.use("/repositories/:owner/:name/*", loadRepository);
+api.route("/", docsRoutes);
 api.route("/", accountRoutes);
 api.route("/repositories/:owner/:name", packageRoutes);
 api.route("/repositories/:owner/:name", releaseRoutes);
