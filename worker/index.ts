@@ -15,6 +15,8 @@ import { adminRoutes } from "./routes/admin.ts";
 import { aptSegments, serveApt } from "./routes/apt.ts";
 import { packageRoutes } from "./routes/packages.ts";
 import { releaseRoutes } from "./routes/releases.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
+import { consumeWebhooks } from "./webhooks/consumer.ts";
 
 export { RepositoryObject } from "../objects/repository/repository-object.ts";
 
@@ -73,6 +75,7 @@ async function loadRepository(c: Context<ApiEnv>, next: Next) {
 api.route("/", accountRoutes);
 api.route("/repositories/:owner/:name", packageRoutes);
 api.route("/repositories/:owner/:name", releaseRoutes);
+api.route("/repositories/:owner/:name", webhookRoutes);
 app.route("/api/v1", api);
 app.route("/admin/v1", adminRoutes);
 
@@ -105,4 +108,8 @@ function platformHosts(env: Env): Set<string> {
   return new Set(env.PLATFORM_HOSTS.split(",").map((h) => h.trim().toLowerCase()));
 }
 
-export default app satisfies ExportedHandler<Env>;
+/** HTTP for everything, and the webhook queue's consumer (worker/webhooks/consumer.ts). */
+export default {
+  fetch: app.fetch,
+  queue: (batch, env) => consumeWebhooks(batch, env),
+} satisfies ExportedHandler<Env>;

@@ -22,6 +22,7 @@ import { fail, jsonBody, parseWith, unwrap } from "../errors.ts";
 import { forgetHostname, forgetRepository, type RepositoryRow, repositoryById } from "../repositories.ts";
 import { sidecarConfig, sidecarFetch } from "../sidecar.ts";
 import { repositoryStub } from "../stub.ts";
+import { deleteRepositoryWebhooks } from "../webhooks/store.ts";
 
 type AdminEnv = { Bindings: Env; Variables: { repository: RepositoryRow } };
 
@@ -120,7 +121,10 @@ adminRoutes.delete("/repositories/:owner/:name", async (c) => {
   if (repo === null) return fail("repository_not_found", `no repository ${id}`);
   const principal = await authorize(c, repo, "admin");
   await registerWithSidecar(c, "DELETE", `/v1/repositories/${id}`, "", principal);
+  // Its webhooks and their delivery history go with its row: none fires for a successor (they are
+  // keyed by uid too), and none is left behind.
   await c.env.DB.batch([
+    ...deleteRepositoryWebhooks(c.env.DB, id),
     c.env.DB.prepare("DELETE FROM hostnames WHERE repository_id = ?").bind(id),
     c.env.DB.prepare("DELETE FROM repositories WHERE id = ?").bind(id),
   ]);

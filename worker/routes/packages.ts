@@ -39,6 +39,7 @@ import type { ApiEnv } from "../context.ts";
 import { fail, jsonBody, parseWith, unwrap } from "../errors.ts";
 import { repositoryStub } from "../stub.ts";
 import { type Admission, storeDeb } from "../upload.ts";
+import * as webhooks from "../webhooks/events.ts";
 
 /** Workers refuse request bodies above this on the common plans (DESIGN.md §7); larger files go multipart. */
 export const SINGLE_UPLOAD_LIMIT = 100 * 1024 * 1024;
@@ -256,14 +257,18 @@ packageRoutes.post("/packages", async (c) => {
   const repo = c.get("repository");
   await authorize(c, repo, "write");
   const input = await jsonBody(c, AddPackagesSchema);
-  return c.json(unwrap(await repositoryStub(c.env, repo.scope).addPackages(input)));
+  const added = unwrap(await repositoryStub(c.env, repo.scope).addPackages(input));
+  webhooks.packagesAdded(c, repo, added, input);
+  return c.json(added);
 });
 
 packageRoutes.post("/packages/remove", async (c) => {
   const repo = c.get("repository");
   await authorize(c, repo, "write");
   const input = await jsonBody(c, RemovePackagesSchema);
-  return c.json(unwrap(await repositoryStub(c.env, repo.scope).removePackages(input)));
+  const removed = unwrap(await repositoryStub(c.env, repo.scope).removePackages(input));
+  webhooks.packagesRemoved(c, repo, removed, input.dist);
+  return c.json(removed);
 });
 
 packageRoutes.get("/packages", async (c) => {

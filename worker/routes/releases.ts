@@ -29,6 +29,7 @@ import type { ApiEnv } from "../context.ts";
 import { fail, jsonBody, parseWith, unwrap } from "../errors.ts";
 import { forgetRepository } from "../repositories.ts";
 import { repositoryStub } from "../stub.ts";
+import * as webhooks from "../webhooks/events.ts";
 
 export const releaseRoutes = new Hono<ApiEnv>();
 
@@ -88,6 +89,8 @@ releaseRoutes.post("/releases/:id/activate", async (c) => {
   const id = parseWith(ReleaseIdSchema, c.req.param("id"), "release");
   const result = await repositoryStub(c.env, repo.scope).activate(id);
   forgetRepository(repo.id);
+  if (result.ok) webhooks.releaseActivated(c, repo, result.value.release, result.value.activated_at);
+  else if (webhooks.refusalCode(result) === "activation_pending") webhooks.releaseActivated(c, repo, id, "latest");
   return c.json(unwrap(result));
 });
 
@@ -120,6 +123,11 @@ releaseRoutes.post("/dists/:dist/signed", async (c) => {
   }
   const result = await repositoryStub(c.env, repo.scope).submit(doc.value, { activate });
   forgetRepository(repo.id);
+  // Active in the object, the edge's pointer pending (503): the consumer sends release.activated
+  // once the edge serves it. A submit activates an open release, so this is its first activation.
+  if (result.ok ? result.value.activated : webhooks.refusalCode(result) === "activation_pending") {
+    webhooks.releaseActivated(c, repo, doc.value.release, "first");
+  }
   return c.json(unwrap(result));
 });
 
@@ -134,6 +142,7 @@ releaseRoutes.post("/keys", async (c) => {
   await authorize(c, repo, "admin");
   const input = await jsonBody(c, AddKeySchema);
   const key = unwrap(await repositoryStub(c.env, repo.scope).addKey(input.key));
+  webhooks.keyAnswered(c, repo, key);
   // A revocation is a success too, but it creates no trust: 200, with the key named as revoked.
   return c.json(key, key.status === "revoked" ? 200 : 201);
 });
@@ -142,5 +151,7 @@ releaseRoutes.delete("/keys/:fingerprint", async (c) => {
   const repo = c.get("repository");
   await authorize(c, repo, "admin");
   const fingerprint = parseWith(FingerprintSchema, c.req.param("fingerprint"), "fingerprint");
-  return c.json(unwrap(await repositoryStub(c.env, repo.scope).removeKey(fingerprint)));
+  const removed = unwrap(await repositoryStub(c.env, repo.scope).removeKey(fingerprint));
+  webhooks.keyRemoved(c, repo, removed.removed);
+  return c.json(removed);
 });
