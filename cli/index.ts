@@ -18,6 +18,11 @@ import * as publish from "./commands/publish.ts";
 import * as release from "./commands/release.ts";
 import * as repo from "./commands/repo.ts";
 import * as token from "./commands/token.ts";
+import * as webhookAdd from "./commands/webhook-add.ts";
+import * as webhookDeliveries from "./commands/webhook-deliveries.ts";
+import * as webhookList from "./commands/webhook-list.ts";
+import * as webhookRemove from "./commands/webhook-remove.ts";
+import * as webhookTest from "./commands/webhook-test.ts";
 import { EXIT } from "./errors.ts";
 import { type Io, Output } from "./output.ts";
 
@@ -58,6 +63,16 @@ export function buildProgram(io: Io): Command {
   repo.register(program, io);
   key.register(program, io);
   keyringBuild.register(program, io);
+
+  const webhook = program
+    .command("webhook")
+    .description("webhooks: signed HTTP POSTs to your systems when packages, releases or keys change");
+  webhookAdd.register(webhook, io);
+  webhookList.register(webhook, io);
+  webhookRemove.register(webhook, io);
+  webhookTest.register(webhook, io);
+  webhookDeliveries.register(webhook, io);
+
   login.register(program, io);
   token.register(program, io);
   access.register(program, io);
