@@ -141,6 +141,22 @@ export class ApiClient {
     );
   }
 
+  /**
+   * The answer, parsed with its schema from `schema/` (STYLE.md: the CLI never casts an answer).
+   * One that does not match is an incompatible server or a bug: an error with the first issue.
+   */
+  async parsed<S extends z.ZodType>(schema: S, path: string, options: RequestOptions = {}): Promise<z.infer<S>> {
+    const res = await this.request(path, options);
+    const parsed = schema.safeParse(await res.json());
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0];
+    const method = options.method ?? (options.json === undefined && options.body === undefined ? "GET" : "POST");
+    throw new Error(
+      `the server's answer to ${method} ${path} is not what this armor expects (${issue?.path.join(".") || "answer"}: ${issue?.message ?? "invalid"}); is the server the same version?`,
+      { cause: parsed.error },
+    );
+  }
+
   /** Paths below a repository, named by owner/name or a hostname: /api/v1/repositories/{repository}{path}. */
   repo(repository: string, path = ""): string {
     return `/api/v1/repositories/${repository}${path}`;

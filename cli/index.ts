@@ -36,6 +36,11 @@ import * as repoShow from "./commands/repo-show.ts";
 import * as tokenCreate from "./commands/token-create.ts";
 import * as tokenList from "./commands/token-list.ts";
 import * as tokenRevoke from "./commands/token-revoke.ts";
+import * as webhookAdd from "./commands/webhook-add.ts";
+import * as webhookDeliveries from "./commands/webhook-deliveries.ts";
+import * as webhookList from "./commands/webhook-list.ts";
+import * as webhookRemove from "./commands/webhook-remove.ts";
+import * as webhookTest from "./commands/webhook-test.ts";
 import * as whoami from "./commands/whoami.ts";
 import { EXIT } from "./errors.ts";
 import { type Io, Output } from "./output.ts";
@@ -96,6 +101,16 @@ export function buildProgram(io: Io): Command {
   keyRemove.register(key, io);
 
   keyringBuild.register(program, io);
+
+  const webhook = program
+    .command("webhook")
+    .description("webhooks: signed HTTP POSTs to your systems when packages, releases or keys change");
+  webhookAdd.register(webhook, io);
+  webhookList.register(webhook, io);
+  webhookRemove.register(webhook, io);
+  webhookTest.register(webhook, io);
+  webhookDeliveries.register(webhook, io);
+
   login.register(program, io);
   logout.register(program, io);
   whoami.register(program, io);

@@ -2,8 +2,10 @@
  * Every D1 statement (DESIGN.md §4): the edge's table of repositories (id, uid, visibility, the
  * active release pointer) and their hostnames (schema/d1/). The Worker reads them on every
  * request and changes them from the admin API; a repository's Durable Object writes its own
- * active release pointer. Bound parameters only; rows come back as plain camelCase data.
+ * active release pointer. Bound parameters only; rows come back as plain camelCase data. The
+ * webhook tables' statements are beside this file, in d1/webhooks.ts.
  */
+import { deleteRepositoryWebhooks } from "./webhooks.ts";
 
 /** A repository as D1 holds it. `uid` is null for a repository created before uids. */
 export interface RepositoryRecord {
@@ -84,6 +86,9 @@ export async function insertRepository(
 /** Remove a repository's row and its hostnames': the edge stops routing to it. */
 export async function deleteRepository(db: D1Database, id: string): Promise<void> {
   await db.batch([
+    // Its webhooks and their delivery history go with its row: none fires for a successor (they
+    // are keyed by uid too), and none is left behind.
+    ...deleteRepositoryWebhooks(db, id),
     db.prepare("DELETE FROM hostnames WHERE repository_id = ?").bind(id),
     db.prepare("DELETE FROM repositories WHERE id = ?").bind(id),
   ]);

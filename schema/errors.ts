@@ -50,6 +50,9 @@ export const API_ERROR_CODES = [
   "key_expired",
   "key_revoked",
   "key_cannot_sign",
+  // webhooks
+  "webhook_not_found",
+  "too_many_webhooks",
   // dependencies and bugs
   "unavailable",
   "internal_error",

@@ -37,6 +37,7 @@ export function statusOf(code: ApiErrorCode): ContentfulStatusCode {
     case "key_not_found":
     case "snapshot_not_found":
     case "upload_not_found":
+    case "webhook_not_found":
       return 404;
     case "version_exists":
     case "filename_exists":
@@ -47,6 +48,7 @@ export function statusOf(code: ApiErrorCode): ContentfulStatusCode {
     case "release_immutable":
     case "release_unsigned":
     case "stale_generation":
+    case "too_many_webhooks":
       return 409;
     case "method_not_allowed":
       return 405;

@@ -18,10 +18,12 @@ import { aptSegments, serveApt } from "./routes/apt.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { packageRoutes } from "./routes/packages.ts";
 import { releaseRoutes } from "./routes/releases.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
+import { consumeWebhooks } from "./webhooks/consumer.ts";
 
 export { RepositoryObject } from "../objects/repository/repository-object.ts";
 
-const app = new Hono<{ Bindings: Env }>();
+export const app = new Hono<{ Bindings: Env }>();
 
 /** Requests for a configured repository hostname are apt requests; nothing else is served there. */
 app.use("*", async (c, next) => {
@@ -73,6 +75,7 @@ api.route("/", docsRoutes);
 api.route("/", accountRoutes);
 api.route("/repositories/:owner/:name", packageRoutes);
 api.route("/repositories/:owner/:name", releaseRoutes);
+api.route("/repositories/:owner/:name", webhookRoutes);
 app.route("/api/v1", api);
 app.route("/admin/v1", adminRoutes);
 
@@ -107,4 +110,8 @@ function platformHosts(env: Env): Set<string> {
   return new Set(env.PLATFORM_HOSTS.split(",").map((h) => h.trim().toLowerCase()));
 }
 
-export default app satisfies ExportedHandler<Env>;
+/** HTTP for everything, and the webhook queue's consumer (worker/webhooks/consumer.ts). */
+export default {
+  fetch: app.fetch,
+  queue: (batch, env) => consumeWebhooks(batch, env),
+} satisfies ExportedHandler<Env>;

@@ -59,6 +59,15 @@ import {
   TokenSchema,
   WhoamiSchema,
 } from "../schema/sidecar.ts";
+import {
+  CreateWebhookSchema,
+  DeliveryListSchema,
+  DeliverySchema,
+  RemovedWebhookSchema,
+  WebhookListSchema,
+  WebhookPayloadSchema,
+  WebhookSchema,
+} from "../schema/webhooks.ts";
 import { statusOf } from "./errors.ts";
 
 type Method = "get" | "post" | "put" | "delete" | "head";
@@ -361,6 +370,52 @@ export const OPERATIONS: Operation[] = [
     responses: ok("Removed", RemovedKeySchema),
     errors: ["key_not_found", "key_revoked"],
   },
+  // webhooks
+  {
+    method: "get",
+    path: `${REPO}/webhooks`,
+    summary: "The repository's webhooks (never their secrets)",
+    tag: "webhooks",
+    access: "admin",
+    responses: ok("The webhooks", WebhookListSchema),
+  },
+  {
+    method: "post",
+    path: `${REPO}/webhooks`,
+    summary: "Add a webhook: an http(s) URL, a secret to sign deliveries with, and the events it wants",
+    tag: "webhooks",
+    access: "admin",
+    body: CreateWebhookSchema,
+    responses: { 201: { description: "The webhook, without its secret", schema: WebhookSchema } },
+    errors: ["too_many_webhooks"],
+  },
+  {
+    method: "delete",
+    path: `${REPO}/webhooks/:id`,
+    summary: "Remove a webhook",
+    tag: "webhooks",
+    access: "admin",
+    responses: ok("Removed", RemovedWebhookSchema),
+    errors: ["webhook_not_found"],
+  },
+  {
+    method: "post",
+    path: `${REPO}/webhooks/:id/test`,
+    summary: "Send the webhook a ping event",
+    tag: "webhooks",
+    access: "admin",
+    responses: { 202: { description: "The delivery, queued", schema: DeliverySchema } },
+    errors: ["webhook_not_found"],
+  },
+  {
+    method: "get",
+    path: `${REPO}/webhooks/:id/deliveries`,
+    summary: "The webhook's deliveries, newest first, each with every attempt (status, duration, error)",
+    tag: "webhooks",
+    access: "admin",
+    responses: ok("The deliveries", DeliveryListSchema),
+    errors: ["webhook_not_found"],
+  },
   // accounts (the sidecar, through the Worker)
   {
     method: "get",
@@ -570,6 +625,8 @@ const TAG_TEXT: Record<string, string> = {
   keys: "The repository's signing keys (public halves only)",
   accounts: "Accounts, API tokens and grants (the accounts sidecar, through the Worker)",
   operators: "Creating, inspecting and maintaining repositories",
+  webhooks:
+    "HTTP POSTs to your URLs when packages, releases or keys change: JSON payloads (schema WebhookPayload), signed with X-Armor-Signature: sha256=<HMAC-SHA256 of the body with the webhook's secret>",
   meta: "This description",
 };
 
@@ -704,6 +761,23 @@ export function openApiDocument(server: string): Record<string, unknown> {
     servers: [{ url: server }],
     tags: [...new Set(OPERATIONS.map((o) => o.tag))].map((name) => ({ name, description: TAG_TEXT[name] ?? name })),
     paths,
+    // OpenAPI 3.1's place for requests the API makes: every webhook delivery (worker/webhooks/).
+    webhooks: {
+      event: {
+        post: {
+          operationId: "webhookDelivery",
+          summary: "A webhook delivery: one event, POSTed to the webhook's URL",
+          description:
+            "Headers: X-Armor-Event (the event), X-Armor-Delivery (the delivery id, the same on every retry), X-Armor-Signature (sha256=<hex HMAC-SHA256 of the raw body with the webhook's secret>). A receiver that answers other than 2xx, or not within 10 s, is retried with backoff.",
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: { $ref: "#/components/schemas/WebhookPayload" } } },
+          },
+          responses: { "200": { description: "Any 2xx acknowledges the delivery" } },
+          security: [],
+        },
+      },
+    },
     components: {
       securitySchemes: {
         bearer: { type: "http", scheme: "bearer", description: "An API token: Authorization: Bearer <token>" },
@@ -714,6 +788,7 @@ export function openApiDocument(server: string): Record<string, unknown> {
         },
       },
       schemas: {
+        WebhookPayload: jsonSchema(WebhookPayloadSchema, "output"),
         Error: {
           type: "object",
           required: ["error"],

@@ -95,13 +95,14 @@ const actions = {
     return { path: "/api/v1/repositories/acme/alpha/blobs", init: { method: "POST", body: form } };
   },
   admin: () => ({ path: "/api/v1/repositories/acme/alpha/releases/r1/activate", init: { method: "POST" } }),
+  webhooks: () => ({ path: "/api/v1/repositories/acme/alpha/webhooks", init: {} }),
 } as const;
 
 const EXPECTED: Record<string, Record<keyof typeof actions, boolean>> = {
-  viewer: { read: true, write: false, batch: false, admin: false },
-  uploader: { read: true, write: true, batch: true, admin: false },
-  admin: { read: true, write: true, batch: true, admin: true },
-  none: { read: false, write: false, batch: false, admin: false },
+  viewer: { read: true, write: false, batch: false, admin: false, webhooks: false },
+  uploader: { read: true, write: true, batch: true, admin: false, webhooks: false },
+  admin: { read: true, write: true, batch: true, admin: true, webhooks: true },
+  none: { read: false, write: false, batch: false, admin: false, webhooks: false },
 };
 
 describe("roles through the Worker and the sidecar", () => {
@@ -121,7 +122,9 @@ describe("roles through the Worker and the sidecar", () => {
     } else {
       expect(res.status).toBe(403);
       expect(body.error?.code).toBe("forbidden");
-      const required = { read: "viewer", write: "uploader", batch: "uploader", admin: "admin" }[action];
+      const required = { read: "viewer", write: "uploader", batch: "uploader", admin: "admin", webhooks: "admin" }[
+        action
+      ];
       expect(body.error?.message).toContain(`needs the ${required} role on acme/alpha`);
     }
   });

@@ -1,7 +1,7 @@
 /** Every route of the HTTP API is in the OpenAPI document, which the Worker serves with its reference. */
 import { exports } from "cloudflare:workers";
 import { describe, it } from "vitest";
-import app from "../../worker/index.ts";
+import { app } from "../../worker/index.ts";
 
 const API = /^\/(api|admin)\/v1\//;
 

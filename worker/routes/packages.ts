@@ -48,6 +48,7 @@ import { fail, jsonBody, parseWith, unwrap } from "../errors.ts";
 import { requires } from "../middleware/requires.ts";
 import { repositoryStub } from "../stub.ts";
 import { type Admission, storeDeb } from "../upload.ts";
+import * as webhooks from "../webhooks/events.ts";
 
 export const packageRoutes = new Hono<ApiEnv>();
 
@@ -255,13 +256,17 @@ packageRoutes.delete("/uploads/:sha256", requires("write"), async (c) => {
 packageRoutes.post("/packages", requires("write"), async (c) => {
   const repo = c.get("repository");
   const input = await jsonBody(c, AddPackagesSchema);
-  return c.json(unwrap(await repositoryStub(c.env, repo.scope).addPackages(input)));
+  const added = unwrap(await repositoryStub(c.env, repo.scope).addPackages(input));
+  webhooks.packagesAdded(c, repo, added, input);
+  return c.json(added);
 });
 
 packageRoutes.post("/packages/remove", requires("write"), async (c) => {
   const repo = c.get("repository");
   const input = await jsonBody(c, RemovePackagesSchema);
-  return c.json(unwrap(await repositoryStub(c.env, repo.scope).removePackages(input)));
+  const removed = unwrap(await repositoryStub(c.env, repo.scope).removePackages(input));
+  webhooks.packagesRemoved(c, repo, removed, input.dist);
+  return c.json(removed);
 });
 
 packageRoutes.get("/packages", requires("read"), async (c) => {

@@ -31,6 +31,7 @@ import { fail, jsonBody, parseWith, unwrap } from "../errors.ts";
 import { requires } from "../middleware/requires.ts";
 import { forgetRepository } from "../repositories.ts";
 import { repositoryStub } from "../stub.ts";
+import * as webhooks from "../webhooks/events.ts";
 
 export const releaseRoutes = new Hono<ApiEnv>();
 
@@ -81,6 +82,8 @@ releaseRoutes.post("/releases/:id/activate", requires("admin"), async (c) => {
   const id = parseWith(ReleaseIdSchema, c.req.param("id"), "release");
   const result = await repositoryStub(c.env, repo.scope).activate(id);
   forgetRepository(repo.id);
+  if (result.ok) webhooks.releaseActivated(c, repo, result.value.release, result.value.activated_at);
+  else if (webhooks.refusalCode(result) === "activation_pending") webhooks.releaseActivated(c, repo, id, "latest");
   return c.json(unwrap(result));
 });
 
@@ -110,6 +113,11 @@ releaseRoutes.post("/dists/:dist/signed", requires("write"), async (c) => {
   }
   const result = await repositoryStub(c.env, repo.scope).submit(doc.value, { activate });
   forgetRepository(repo.id);
+  // Active in the object, the edge's pointer pending (503): the consumer sends release.activated
+  // once the edge serves it. A submit activates an open release, so this is its first activation.
+  if (result.ok ? result.value.activated : webhooks.refusalCode(result) === "activation_pending") {
+    webhooks.releaseActivated(c, repo, doc.value.release, "first");
+  }
   return c.json(unwrap(result));
 });
 
@@ -122,6 +130,7 @@ releaseRoutes.post("/keys", requires("admin"), async (c) => {
   const repo = c.get("repository");
   const input = await jsonBody(c, AddKeySchema);
   const key = unwrap(await repositoryStub(c.env, repo.scope).addKey(input.key));
+  webhooks.keyAnswered(c, repo, key);
   // A revocation is a success too, but it creates no trust: 200, with the key named as revoked.
   return c.json(key, key.status === "revoked" ? 200 : 201);
 });
@@ -129,5 +138,7 @@ releaseRoutes.post("/keys", requires("admin"), async (c) => {
 releaseRoutes.delete("/keys/:fingerprint", requires("admin"), async (c) => {
   const repo = c.get("repository");
   const fingerprint = parseWith(FingerprintSchema, c.req.param("fingerprint"), "fingerprint");
-  return c.json(unwrap(await repositoryStub(c.env, repo.scope).removeKey(fingerprint)));
+  const removed = unwrap(await repositoryStub(c.env, repo.scope).removeKey(fingerprint));
+  webhooks.keyRemoved(c, repo, removed.removed);
+  return c.json(removed);
 });
