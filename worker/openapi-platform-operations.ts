@@ -1,0 +1,287 @@
+/**
+ * The operations of the API that are not about one repository's packages and releases: webhooks,
+ * accounts and grants (the sidecar through the Worker), operators' endpoints, and the description
+ * itself. Split from worker/openapi-operations.ts only to keep files short.
+ */
+import { z } from "zod";
+import { CreateRepositorySchema, GcSchema } from "../schema/api.ts";
+import {
+  CreatedRepositorySchema,
+  DestroyedSchema,
+  RepositoryListSchema,
+  RepositoryRowSchema,
+} from "../schema/responses.ts";
+import {
+  AccountListSchema,
+  AccountSchema,
+  CreateAccountSchema,
+  CreatedTokenSchema,
+  CreateTokenSchema,
+  GrantEntrySchema,
+  GrantListSchema,
+  GrantSchema,
+  TokenListSchema,
+  TokenSchema,
+  WhoamiSchema,
+} from "../schema/sidecar.ts";
+import {
+  CreateWebhookSchema,
+  DeliveryListSchema,
+  DeliverySchema,
+  RemovedWebhookSchema,
+  WebhookListSchema,
+  WebhookSchema,
+} from "../schema/webhooks.ts";
+import type { Operation } from "./openapi-operations.ts";
+
+const REPO = "/api/v1/repositories/:owner/:name";
+const ADMIN_REPO = "/admin/v1/repositories/:owner/:name";
+const ok = (description: string, schema?: z.ZodType) => ({ 200: { description, ...(schema ? { schema } : {}) } });
+
+export const PLATFORM_OPERATIONS: Operation[] = [
+  // webhooks
+  {
+    method: "get",
+    path: `${REPO}/webhooks`,
+    summary: "The repository's webhooks (never their secrets)",
+    tag: "webhooks",
+    access: "admin",
+    responses: ok("The webhooks", WebhookListSchema),
+  },
+  {
+    method: "post",
+    path: `${REPO}/webhooks`,
+    summary: "Add a webhook: an http(s) URL, a secret to sign deliveries with, and the events it wants",
+    tag: "webhooks",
+    access: "admin",
+    body: CreateWebhookSchema,
+    responses: { 201: { description: "The webhook, without its secret", schema: WebhookSchema } },
+    errors: ["too_many_webhooks"],
+  },
+  {
+    method: "delete",
+    path: `${REPO}/webhooks/:id`,
+    summary: "Remove a webhook",
+    tag: "webhooks",
+    access: "admin",
+    responses: ok("Removed", RemovedWebhookSchema),
+    errors: ["webhook_not_found"],
+  },
+  {
+    method: "post",
+    path: `${REPO}/webhooks/:id/test`,
+    summary: "Send the webhook a ping event",
+    tag: "webhooks",
+    access: "admin",
+    responses: { 202: { description: "The delivery, queued", schema: DeliverySchema } },
+    errors: ["webhook_not_found"],
+  },
+  {
+    method: "get",
+    path: `${REPO}/webhooks/:id/deliveries`,
+    summary: "The webhook's deliveries, newest first, each with every attempt (status, duration, error)",
+    tag: "webhooks",
+    access: "admin",
+    responses: ok("The deliveries", DeliveryListSchema),
+    errors: ["webhook_not_found"],
+  },
+  // accounts (the sidecar, through the Worker)
+  {
+    method: "get",
+    path: "/api/v1/whoami",
+    summary: "The account, the token in use and every role it holds",
+    tag: "accounts",
+    access: "token",
+    responses: ok("Who the token is", WhoamiSchema),
+  },
+  {
+    method: "get",
+    path: "/api/v1/tokens",
+    summary: "The caller's API tokens (platform admins: ?account=)",
+    tag: "accounts",
+    access: "token",
+    responses: ok("The tokens, never their secrets", TokenListSchema),
+  },
+  {
+    method: "post",
+    path: "/api/v1/tokens",
+    summary: "Create an API token; its secret is shown this once",
+    tag: "accounts",
+    access: "token",
+    body: CreateTokenSchema,
+    responses: { 201: { description: "The token, with its secret", schema: CreatedTokenSchema } },
+  },
+  {
+    method: "delete",
+    path: "/api/v1/tokens/:id",
+    summary: "Revoke a token",
+    tag: "accounts",
+    access: "token",
+    responses: ok("The revoked token", TokenSchema),
+  },
+  {
+    method: "get",
+    path: "/api/v1/accounts",
+    summary: "Every account",
+    tag: "accounts",
+    access: "platform-admin",
+    responses: ok("The accounts", AccountListSchema),
+  },
+  {
+    method: "post",
+    path: "/api/v1/accounts",
+    summary: "Create an account",
+    tag: "accounts",
+    access: "platform-admin",
+    body: CreateAccountSchema,
+    responses: { 201: { description: "The account", schema: AccountSchema } },
+  },
+  {
+    method: "get",
+    path: `${REPO}/access`,
+    summary: "Every grant on the repository",
+    tag: "accounts",
+    access: "admin",
+    responses: ok("The grants", GrantListSchema),
+  },
+  {
+    method: "post",
+    path: `${REPO}/access`,
+    summary: "Grant a role on the repository to an account or a token",
+    tag: "accounts",
+    access: "admin",
+    body: GrantSchema.omit({ repository: true }),
+    responses: ok("The grant", GrantEntrySchema),
+  },
+  {
+    method: "delete",
+    path: `${REPO}/access`,
+    summary: "Revoke a grant",
+    tag: "accounts",
+    access: "admin",
+    body: GrantSchema.omit({ repository: true, role: true }),
+    responses: ok("The grant removed", GrantEntrySchema),
+  },
+  // operators
+  {
+    method: "post",
+    path: "/admin/v1/repositories",
+    summary: "Create a repository",
+    tag: "operators",
+    access: "platform-admin",
+    body: CreateRepositorySchema,
+    responses: { 201: { description: "Created", schema: CreatedRepositorySchema } },
+    errors: ["repository_exists", "hostname_taken"],
+  },
+  {
+    method: "get",
+    path: "/admin/v1/repositories",
+    summary: "Every repository, with its hostnames",
+    tag: "operators",
+    access: "platform-admin",
+    responses: ok("The repositories", RepositoryListSchema),
+  },
+  {
+    method: "get",
+    path: ADMIN_REPO,
+    summary: "The edge's row of a repository",
+    tag: "operators",
+    access: "admin",
+    responses: ok("The row", RepositoryRowSchema),
+  },
+  {
+    method: "delete",
+    path: ADMIN_REPO,
+    summary: "Delete a repository, its releases and files (202 when R2 failed part way: an alarm finishes it)",
+    tag: "operators",
+    access: "admin",
+    responses: {
+      200: { description: "Deleted", schema: DestroyedSchema.extend({ deleted: z.string() }) },
+      202: {
+        description: "Deleted at the edge; the rest of its files follow",
+        schema: DestroyedSchema.extend({ deleted: z.string() }),
+      },
+    },
+  },
+  {
+    method: "put",
+    path: `${ADMIN_REPO}/hostnames/:host`,
+    summary: "Serve the repository at a hostname too",
+    tag: "operators",
+    access: "admin",
+    responses: ok("Done", z.object({ hostname: z.string(), repository: z.string() })),
+    errors: ["hostname_taken"],
+  },
+  {
+    method: "delete",
+    path: `${ADMIN_REPO}/hostnames/:host`,
+    summary: "Stop serving the repository at a hostname",
+    tag: "operators",
+    access: "admin",
+    responses: { 204: { description: "Done" } },
+  },
+  {
+    method: "get",
+    path: `${ADMIN_REPO}/stats`,
+    summary: "Counts, bytes and the open release's dirty indexes",
+    tag: "operators",
+    access: "admin",
+    responses: ok("The figures", z.record(z.string(), z.unknown())),
+  },
+  {
+    method: "post",
+    path: `${ADMIN_REPO}/reindex`,
+    summary: "Mark every index of the open release dirty",
+    tag: "operators",
+    access: "admin",
+    responses: ok("The open release", z.object({ release: z.string(), generation: z.number(), dirty: z.number() })),
+  },
+  {
+    method: "post",
+    path: `${ADMIN_REPO}/fsck`,
+    summary: "Check that every stored file is in R2 with the size and SHA-256 recorded",
+    tag: "operators",
+    access: "admin",
+    responses: ok(
+      "What was checked and what is wrong",
+      z.object({
+        checked: z.number(),
+        problems: z.array(z.object({ sha256: z.string(), kind: z.string(), problem: z.string() })),
+      }),
+    ),
+  },
+  {
+    method: "post",
+    path: `${ADMIN_REPO}/gc`,
+    summary: "Delete what no release within retention needs",
+    tag: "operators",
+    access: "admin",
+    body: GcSchema,
+    responses: ok(
+      "What was deleted",
+      z.object({
+        releases_deleted: z.array(z.string()),
+        packages_deleted: z.number(),
+        blobs_deleted: z.number(),
+        bytes_freed: z.number(),
+      }),
+    ),
+  },
+  // this document
+  {
+    method: "get",
+    path: "/api/v1/openapi.json",
+    summary: "This document",
+    tag: "meta",
+    access: "public",
+    responses: ok("OpenAPI 3.1", z.record(z.string(), z.unknown())),
+  },
+  {
+    method: "get",
+    path: "/api/v1/docs",
+    summary: "A readable reference rendered from this document (HTML)",
+    tag: "meta",
+    access: "public",
+    responses: { 200: { description: "The reference, as an HTML page" } },
+  },
+];
